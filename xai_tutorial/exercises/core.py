@@ -61,10 +61,10 @@ def check_array(answer: Any, expected: Any, *, name: str = "your answer", rtol: 
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
         hint = ""
-        if a.size == e.size:
-            hint = " (same number of entries: a transpose or reshape may be missing)"
-        elif a.shape == e.shape[::-1]:
+        if a.ndim >= 2 and a.shape == e.shape[::-1]:
             hint = " (transposed?)"
+        elif a.size == e.size:
+            hint = " (same number of entries: a transpose or reshape may be missing)"
         return Feedback(False, f"{name} has shape {a.shape}, expected {e.shape}{hint}")
     if np.isnan(a).any() and not np.isnan(e).any():
         return Feedback(False, f"{name} contains {int(np.isnan(a).sum())} NaN value(s); "

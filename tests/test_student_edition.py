@@ -1,0 +1,53 @@
+"""The student edition (`make book-student`): every exercise is there, no solution is."""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from bookpages import HTML, ROOT, STUDENT, notebook_pages
+
+pytestmark = pytest.mark.book
+
+if not (STUDENT / "index.html").exists():
+    pytest.skip("the student edition is not built: run `make book-student`", allow_module_level=True)
+
+
+def solution_lines(page: str) -> list[str]:
+    """Distinctive source lines of the code cells inside the chapter's solutions."""
+    nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
+    inside, lines = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
+            inside = True
+        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
+            inside = False
+        elif inside and cell.cell_type == "code":
+            lines += [ln.strip() for ln in cell.source.splitlines()
+                      if len(ln.strip()) >= 25 and not ln.strip().startswith(("#", "import", "from"))]
+    return lines
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_student_page_has_every_exercise_and_no_solution(page):
+    full = BeautifulSoup((HTML / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    student = BeautifulSoup((STUDENT / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    exercises_full = [d.get("id") for d in full.select("div.exercise")]
+    exercises_student = [d.get("id") for d in student.select("div.exercise")]
+    assert exercises_full and exercises_student == exercises_full
+    assert full.select("div.solution"), f"{page}: the full book has no solution to hide"
+    assert not student.select("div.solution"), f"{page}: the student edition still has a solution"
+    text = normalise(student.get_text(" "))
+    full_text = normalise(full.get_text(" "))
+    lines = solution_lines(page)
+    assert lines, f"{page}: found no solution code to look for"
+    for line in lines:
+        needle = normalise(line)
+        if needle in full_text:  # what the full book shows, the student one must not
+            assert needle not in text, f"{page}: solution code in the student edition: {line}"

@@ -1,0 +1,44 @@
+"""The maintainer scripts: exercise index, student-edition config."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from bookpages import ROOT, notebook_pages
+
+sys.path.insert(0, str(ROOT / "tools"))
+import exercise_index  # noqa: E402
+import student_config  # noqa: E402
+
+
+def test_exercise_index_is_up_to_date():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "exercise_index.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_chapter_has_three_solved_exercises_with_unique_labels():
+    labels = []
+    for page in notebook_pages():
+        items = exercise_index.exercises_of(page)
+        assert len(items) >= 3, f"{page}: {len(items)} exercises"
+        assert all(ex.has_solution for ex in items), f"{page}: an exercise without a solution"
+        labels += [ex.label for ex in items]
+    assert len(labels) == len(set(labels)), "exercise labels must be unique across the book"
+
+
+def test_exercise_pattern_reads_title_and_label():
+    nb_md = "```{exercise} Mask the future\n:label: ex-99-mask\n\nText\n```\n```{solution-start} ex-99-mask\n```"
+    m = exercise_index.EXERCISE.search(nb_md)
+    assert m.group("title") == "Mask the future" and ":label: ex-99-mask" in m.group("opts")
+
+
+def test_student_config_turns_on_student_edition_and_keeps_the_shared_cache():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg = student_config.student_config(config)
+    assert cfg["sphinx"]["config"]["student_edition"] is True
+    assert config["sphinx"]["config"]["student_edition"] is False  # the original is untouched
+    assert cfg["execute"]["cache"] == str(ROOT / config["execute"]["cache"])
+    assert cfg["title"].endswith("(student edition)")
