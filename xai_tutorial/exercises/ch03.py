@@ -1,0 +1,172 @@
+"""Checkers for the exercises of chapter 3, *Attention(Q, K, V) from scratch*.
+
+Each checker computes the expected answer itself, recognises the usual mistakes (no scaling,
+softmax over the wrong axis, the future left visible, heads cut the wrong way) and says which one
+it found.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import attention
+from .core import Feedback, check_array
+
+__all__ = ["Q_EXERCISE", "K_EXERCISE", "check_attention_weights", "check_masked_softmax",
+           "check_causal_mask", "check_split_heads"]
+
+#: The queries and keys of exercise ex-03-weights-by-hand (d_k = 2).
+Q_EXERCISE = np.array([[1.0, 0.0], [1.0, 1.0]])
+K_EXERCISE = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
+def _softmax_columns(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def check_attention_weights(weights) -> Feedback:
+    """Check the attention weights of ``Q_EXERCISE`` over ``K_EXERCISE``, shape (2, 3)."""
+    if weights is None:
+        return Feedback(False, "the answer is None: assign the (2, 3) weight matrix to the variable")
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        return Feedback(False, f"the weights must be numbers, got a {type(weights).__name__}")
+    q, k = Q_EXERCISE, K_EXERCISE
+    raw = q @ k.T
+    expected = attention.softmax(raw / np.sqrt(q.shape[1]))
+    if w.shape == (3, 2):
+        return Feedback(False, "the weights have shape (3, 2); one row per query and one column per "
+                               "key gives (2, 3): use Q Kᵀ, not K Qᵀ")
+    if w.shape != expected.shape:
+        return Feedback(False, f"the weights have shape {w.shape}, expected (2, 3): "
+                               "2 queries (rows) × 3 keys (columns)")
+    if np.allclose(w, expected, atol=1e-4):
+        return Feedback(True, "these are softmax(Q Kᵀ / √2): each query's weights sum to 1, and "
+                              "the second query, closest to key 3, gives it the most weight.")
+    if np.allclose(w, raw, atol=1e-4) or np.allclose(w, raw / np.sqrt(2), atol=1e-4):
+        return Feedback(False, "these are the scores, not the weights: apply the softmax to each row")
+    if np.allclose(w, attention.softmax(raw), atol=1e-4):
+        return Feedback(False, "the softmax is right but the scores were not divided by √d_k = √2")
+    if np.allclose(w, _softmax_columns(raw / np.sqrt(2)), atol=1e-4):
+        return Feedback(False, "the softmax ran down the columns (over queries); it must run along "
+                               "each row, over the keys, so that every row sums to 1")
+    return check_array(w, expected, name="the weights", rtol=0, atol=1e-4)
+
+
+def _masked_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(4, 5))
+    pad = np.array([True, True, True, False, False])
+    causal = attention.causal_mask(4)
+    batch = rng.normal(size=(2, 3, 4))
+    batch_mask = np.broadcast_to(attention.padding_mask(np.array([4, 2]), 4), (2, 3, 4))
+    big = 1000.0 * rng.normal(size=(3, 4))
+    return [(scores, np.broadcast_to(pad, (4, 5)).copy()), (rng.normal(size=(4, 4)), causal),
+            (batch, batch_mask.copy()), (big, np.ones((3, 4), dtype=bool))]
+
+
+def check_masked_softmax(fn: Callable) -> Feedback:
+    """Check ``fn(scores, mask)``: a softmax over the last axis with masked weights exactly 0."""
+    if not callable(fn):
+        return Feedback(False, f"expected a function masked_softmax(scores, mask), got a "
+                               f"{type(fn).__name__}")
+    names = ["a padding mask", "a causal mask", "a batch of padding masks",
+             "scores in the thousands (numerical stability)"]
+    for (scores, mask), label in zip(_masked_cases(), names):
+        try:
+            got = fn(scores.copy(), mask.copy())
+        except Exception as exc:  # the learner's code may raise anything
+            return Feedback(False, f"masked_softmax raised {type(exc).__name__}: {exc} "
+                                   f"(test with {label})")
+        if got is None:
+            return Feedback(False, "masked_softmax returned None: did it forget to `return`?")
+        w = np.asarray(got, dtype=float)
+        expected = attention.masked_softmax(scores, mask)
+        if w.shape != expected.shape:
+            return Feedback(False, f"with {label} the result has shape {w.shape}, expected "
+                                   f"{expected.shape} (the same shape as the scores)")
+        if np.isnan(w).any():
+            hint = (" exp() overflowed: subtract each row's maximum before exponentiating"
+                    if "stability" in label else " look for 0/0 or inf - inf")
+            return Feedback(False, f"with {label} the result contains NaN;{hint}")
+        if np.abs(w[~mask]).max(initial=0.0) > 1e-12:
+            return Feedback(False, f"with {label} masked positions get weight up to "
+                                   f"{np.abs(w[~mask]).max():.3g}; they must be exactly 0 "
+                                   "(set their scores to -inf, or a huge negative number, "
+                                   "before the softmax)")
+        if not np.allclose(w.sum(axis=-1), 1.0, atol=1e-6):
+            if np.allclose(w.sum(axis=-2), 1.0, atol=1e-6):
+                return Feedback(False, f"with {label} the columns sum to 1, not the rows: normalise "
+                                       "over the last axis (the keys)")
+            return Feedback(False, f"with {label} the rows do not sum to 1 (sums "
+                                   f"{np.round(w.sum(axis=-1).ravel()[:4], 3)}...)")
+        res = check_array(w, expected, name=f"the weights with {label}", rtol=1e-6, atol=1e-9)
+        if not res:
+            return res
+    return Feedback(True, "masked_softmax gives masked keys weight 0, rows that sum to 1, and "
+                          "survives scores in the thousands.")
+
+
+def check_causal_mask(fn: Callable) -> Feedback:
+    """Check ``fn(n)``: a boolean (n, n) mask, True where key j is not in the future (j <= i)."""
+    if not callable(fn):
+        return Feedback(False, f"expected a function causal_mask(n), got a {type(fn).__name__}")
+    for n in (1, 4, 7):
+        try:
+            got = fn(n)
+        except Exception as exc:  # the learner's code may raise anything
+            return Feedback(False, f"causal_mask({n}) raised {type(exc).__name__}: {exc}")
+        if got is None:
+            return Feedback(False, "causal_mask returned None: did it forget to `return`?")
+        m = np.asarray(got)
+        expected = attention.causal_mask(n)
+        if m.shape != (n, n):
+            return Feedback(False, f"causal_mask({n}) has shape {m.shape}, expected ({n}, {n})")
+        if m.dtype != bool:
+            return Feedback(False, f"causal_mask({n}) has dtype {m.dtype}; a mask must be boolean "
+                                   "(use .astype(bool) or np.tri(..., dtype=bool))")
+        if np.array_equal(m, expected):
+            continue
+        if np.array_equal(m, expected.T):
+            return Feedback(False, "this is the upper triangle: query i may then see keys j >= i, "
+                                   "the future; use the lower triangle (np.tril)")
+        if np.array_equal(m, np.tril(np.ones((n, n), dtype=bool), -1)):
+            return Feedback(False, "the diagonal is False, so a token may not attend to itself and "
+                                   "the first row is fully masked; keep j <= i, not j < i")
+        if np.array_equal(m, ~expected):
+            return Feedback(False, "the mask is inverted: True must mean 'may attend'")
+        return check_array(m, expected, name=f"causal_mask({n})")
+    return Feedback(True, "causal_mask lets query i attend to keys 0..i and hides the future.")
+
+
+def check_split_heads(fn: Callable) -> Feedback:
+    """Check ``fn(x, n_heads)``: (batch, n, n_heads * d_head) -> (batch, n_heads, n, d_head)."""
+    if not callable(fn):
+        return Feedback(False, f"expected a function split_heads(x, n_heads), got a {type(fn).__name__}")
+    x = np.arange(2 * 3 * 8, dtype=float).reshape(2, 3, 8)
+    n_heads, d_head = 2, 4
+    try:
+        got = fn(x.copy(), n_heads)
+    except Exception as exc:  # the learner's code may raise anything
+        return Feedback(False, f"split_heads raised {type(exc).__name__}: {exc}")
+    if got is None:
+        return Feedback(False, "split_heads returned None: did it forget to `return`?")
+    s = np.asarray(got)
+    expected = attention.split_heads(x, n_heads)
+    if s.shape != expected.shape:
+        return Feedback(False, f"the result has shape {s.shape}, expected {expected.shape} = "
+                               "(batch, n_heads, n, d_head)")
+    if np.array_equal(s, expected):
+        return Feedback(True, "head h holds features h·d_head … (h+1)·d_head − 1 of every token, "
+                              "in token order.")
+    if np.array_equal(s, x.reshape(expected.shape)):
+        return Feedback(False, "a plain reshape to (batch, n_heads, n, d_head) mixes tokens into "
+                               "heads; reshape to (batch, n, n_heads, d_head) first, then swap axes 1 and 2")
+    interleaved = x.reshape(2, 3, d_head, n_heads).transpose(0, 3, 1, 2)
+    if np.array_equal(s, interleaved):
+        return Feedback(False, "the heads are interleaved (head h takes every n_heads-th feature); "
+                               "each head must take a contiguous block of d_head features")
+    return check_array(s, expected, name="the split heads")
