@@ -108,7 +108,7 @@ def _network_problems(driver, base_url: str) -> list[str]:
         if msg["method"] == "Network.requestWillBeSent":
             url = params["request"]["url"]
             urls[params["requestId"]] = url
-            if not url.startswith((base_url, "data:", "blob:", "about:")):
+            if not url.startswith((base_url, "data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")):
                 problems.append(f"request to another host: {url}")
         elif msg["method"] == "Network.loadingFailed" and not params.get("canceled"):
             problems.append(f"failed: {urls.get(params['requestId'], '?')} ({params.get('errorText')})")
