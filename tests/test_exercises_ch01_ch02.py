@@ -1,0 +1,388 @@
+"""Unit tests of the exercise checkers of chapters 1 and 2.
+
+For every checker: the right answer passes, each typical wrong answer fails with a message that
+names the mistake, and bad context arguments raise a clear TypeError or ValueError. The reference
+answers the checkers compute are themselves checked against scikit-learn or a closed form.
+"""
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.neural_network import MLPClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from xai_tutorial import attention, data
+from xai_tutorial.exercises import ch01, ch02
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="module")
+def cancer():
+    return data.load_tabular("breast_cancer")
+
+
+@pytest.fixture(scope="module")
+def logreg(cancer):
+    return LogisticRegression(max_iter=1000).fit(cancer.X_train, cancer.y_train)
+
+
+@pytest.fixture(scope="module")
+def mlp(cancer):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few iterations are enough: only the shapes matter
+        return MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=20, random_state=0).fit(
+            cancer.X_train, cancer.y_train)
+
+
+# --------------------------------------------------------------------------- chapter 1: contributions
+
+def test_logistic_contributions_sum_to_the_logit(logreg, cancer):
+    x = cancer.X_test[3]
+    c = ch01.logistic_contributions(logreg, x)
+    assert c.shape == (30,)
+    logit = logreg.decision_function(x[None])[0]
+    assert c.sum() + logreg.intercept_[0] == pytest.approx(logit, abs=1e-10)
+    # a row vector works too
+    np.testing.assert_allclose(ch01.logistic_contributions(logreg, x[None]), c)
+
+
+def test_check_contributions_accepts_the_right_answer(logreg, cancer):
+    x = cancer.X_test[3]
+    res = ch01.check_contributions(logreg.coef_[0] * x, logreg, x)
+    assert res and "match w_j * x_j" in res.message
+    assert ch01.check_contributions(list(logreg.coef_[0] * x), logreg, x)  # a list is fine
+    assert ch01.check_contributions((logreg.coef_ * x), logreg, x)  # so is a (1, n) row
+
+
+@pytest.mark.parametrize("mistake, words", [
+    ("coef", "coefficients w_j alone"),
+    ("x", "feature values x_j alone"),
+    ("neg", "wrong sign"),
+    ("abs", "absolute values"),
+    ("intercept", "spread the intercept"),
+    ("shape", "one number per feature"),
+    ("none", "None"),
+    ("text", "must be numbers"),
+    ("other", "differ"),
+])
+def test_check_contributions_names_each_mistake(logreg, cancer, mistake, words):
+    x = cancer.X_test[3]
+    right = logreg.coef_[0] * x
+    answer = {
+        "coef": logreg.coef_[0], "x": x, "neg": -right, "abs": np.abs(right),
+        "intercept": right + logreg.intercept_[0] / x.size, "shape": right[:10], "none": None,
+        "text": "w*x", "other": right + np.eye(x.size)[4],
+    }[mistake]
+    res = ch01.check_contributions(answer, logreg, x)
+    assert not res
+    assert words in res.message
+
+
+def test_check_contributions_rejects_bad_context(logreg, cancer):
+    x = cancer.X_test[0]
+    with pytest.raises(TypeError, match="fitted binary linear classifier"):
+        ch01.check_contributions(x, LogisticRegression(), x)  # not fitted
+    with pytest.raises(TypeError, match="fitted binary linear classifier"):
+        ch01.logistic_contributions("model", x)
+    with pytest.raises(ValueError, match="binary classifier"):
+        ch01.check_contributions(x, SimpleNamespace(coef_=np.ones((3, 30)), intercept_=np.ones(3)), x)
+    with pytest.raises(ValueError, match="must have 30 features"):
+        ch01.check_contributions(x, logreg, x[:5])
+    with pytest.raises(ValueError, match="must be one patient"):
+        ch01.check_contributions(x, logreg, cancer.X_test[:2])
+    with pytest.raises(TypeError, match="array of numbers"):
+        ch01.check_contributions(x, logreg, "patient 3")
+    with pytest.raises(ValueError, match="finite"):
+        ch01.check_contributions(x, logreg, np.full(30, np.nan))
+
+
+# --------------------------------------------------------------------------- chapter 1: stump
+
+def test_stump_accuracy_matches_scikit_learn_and_beats_the_majority_class(cancer):
+    stump = DecisionTreeClassifier(max_depth=1, random_state=0).fit(cancer.X_train, cancer.y_train)
+    acc = ch01.stump_accuracy(cancer)
+    assert acc == pytest.approx(accuracy_score(cancer.y_test, stump.predict(cancer.X_test)))
+    majority = np.mean(cancer.y_test == np.bincount(cancer.y_train).argmax())
+    assert majority < acc < 1.0
+    assert ch01.stump_accuracy(cancer, train=True) != acc
+
+
+def test_check_stump_accuracy(cancer):
+    acc = ch01.stump_accuracy(cancer)
+    assert ch01.check_stump_accuracy(acc, cancer)
+    assert ch01.check_stump_accuracy(round(acc, 3), cancer)  # rounding to 3 decimals is fine
+    assert ch01.check_stump_accuracy(np.float32(acc), cancer)
+    cases = [
+        (100 * acc, "percentage"),
+        (ch01.stump_accuracy(cancer, train=True), "training data"),
+        (1 - acc, "error rate"),
+        (acc + 0.05, "too high"),
+        (acc - 0.05, "too low"),
+        ("0.89", "single number"),
+        ([acc, acc], "single number"),
+        (None, "single number"),
+    ]
+    for answer, words in cases:
+        res = ch01.check_stump_accuracy(answer, cancer)
+        assert not res, answer
+        assert words in res.message, (answer, res.message)
+
+
+def test_check_stump_accuracy_rejects_bad_context(cancer):
+    with pytest.raises(TypeError, match="TabularSplit"):
+        ch01.check_stump_accuracy(0.9, (cancer.X_train, cancer.y_train))
+    with pytest.raises(ValueError, match="classification"):
+        ch01.check_stump_accuracy(0.9, data.load_tabular("diabetes"))
+    with pytest.raises(TypeError, match="train must be a bool"):
+        ch01.stump_accuracy(cancer, train="yes")
+
+
+# --------------------------------------------------------------------------- chapter 1: parameters
+
+def test_mlp_parameter_count_matches_the_closed_form(mlp):
+    # 30 inputs -> 16 -> 8 -> 1 output: weights 30*16 + 16*8 + 8*1, biases 16 + 8 + 1
+    assert ch01.mlp_parameter_count(mlp) == 30 * 16 + 16 * 8 + 8 * 1 + 16 + 8 + 1 == 641
+
+
+def test_check_parameter_count(mlp):
+    res = ch01.check_parameter_count(641, mlp)
+    assert res and "641" in res.message and "30x16+16" in res.message
+    assert ch01.check_parameter_count(np.int64(641), mlp)
+    assert ch01.check_parameter_count(641.0, mlp)
+    cases = [
+        (30 * 16 + 16 * 8 + 8, "only the weight matrices"),
+        (25, "only the biases"),
+        (24, "counts units"),
+        (30 + 25, "counts units"),
+        (3, "number of weight matrices"),
+        (700, "too many"),
+        (600, "too few"),
+        (640.5, "whole number"),
+        ("641", "whole number"),
+        (None, "whole number"),
+    ]
+    for answer, words in cases:
+        res = ch01.check_parameter_count(answer, mlp)
+        assert not res, answer
+        assert words in res.message, (answer, res.message)
+
+
+def test_check_parameter_count_rejects_a_non_mlp():
+    with pytest.raises(TypeError, match="MLPClassifier"):
+        ch01.check_parameter_count(10, LogisticRegression())
+    with pytest.raises(TypeError, match="MLPClassifier"):
+        ch01.mlp_parameter_count(MLPClassifier())  # not fitted
+
+
+# --------------------------------------------------------------------------- chapter 2: attend
+
+def stable_attend(query, keys, values):
+    s = keys @ query / np.sqrt(query.shape[0])
+    w = np.exp(s - s.max())
+    return (w / w.sum()) @ values
+
+
+def test_attend_matches_scaled_dot_product_attention():
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=4), rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    out, _ = attention.scaled_dot_product_attention(q[None], k, v)
+    np.testing.assert_allclose(ch02.attend(q, k, v), out[0], rtol=1e-12)
+    # a query equal to a key that is far longer than the others takes (almost) only its value
+    k2 = np.vstack([10 * np.eye(4)[:1], rng.normal(size=(3, 4)) * 0.1])
+    np.testing.assert_allclose(ch02.attend(10 * np.eye(4)[0], k2, np.eye(4)), np.eye(4)[0], atol=1e-10)
+
+
+def test_check_attend_accepts_a_correct_function():
+    res = ch02.check_attend(stable_attend)
+    assert res and "all 4 test cases" in res.message
+    assert ch02.check_attend(ch02.attend)
+
+
+def naive_softmax_attend(q, k, v):
+    s = k @ q / np.sqrt(q.shape[0])
+    w = np.exp(s)
+    return (w / w.sum()) @ v
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda q, k, v: stable_attend(q * np.sqrt(q.shape[0]), k, v), "divide the scores by sqrt(d)"),
+    (lambda q, k, v: v.mean(axis=0), "plain mean of the values"),
+    (lambda q, k, v: v[np.argmax(k @ q)], "hard max"),
+    (lambda q, k, v: np.exp(k @ q / np.sqrt(q.shape[0])) @ v, "do not sum to 1"),
+    (naive_softmax_attend, "subtract the largest score"),
+    (lambda q, k, v: np.exp(k @ q) / np.exp(k @ q).sum(), "those are the weights"),
+    (lambda q, k, v: (stable_attend(q, k, v), None), "returned a pair"),
+    (lambda q, k, v: stable_attend(q, k, k), "average the values, not the keys"),
+    (lambda q, k, v: None, "forget to `return`"),
+    (lambda q, k, v: 1 / 0, "ZeroDivisionError"),
+    (lambda q, k, v: "output", "must return numbers"),
+    (lambda q, k, v: stable_attend(q, k, v) + 0.1, "differ"),
+    (lambda q, k, v: stable_attend(q, k, v)[None], "expected (3,)"),
+    (np.ones(3), "expected a function"),
+])
+def test_check_attend_names_each_mistake(fn, words):
+    res = ch02.check_attend(fn)
+    assert not res
+    assert words in res.message
+
+
+def test_naive_softmax_passes_small_cases_and_fails_only_the_large_one():
+    res = ch02.check_attend(naive_softmax_attend)
+    assert "test case 4" in res.message
+
+
+def test_attend_rejects_bad_input():
+    q, k, v = np.ones(3), np.ones((4, 3)), np.ones((4, 2))
+    with pytest.raises(ValueError, match="query must be 1-D"):
+        ch02.attend(np.ones((1, 3)), k, v)
+    with pytest.raises(ValueError, match=r"keys must have shape \(n_keys, 3\)"):
+        ch02.attend(q, np.ones((4, 2)), v)
+    with pytest.raises(ValueError, match="one row per key"):
+        ch02.attend(q, k, np.ones((5, 2)))
+    with pytest.raises(TypeError, match="must hold numbers"):
+        ch02.attend(np.array(["a", "b", "c"]), k, v)
+
+
+# --------------------------------------------------------------------------- chapter 2: neighbours
+
+def test_nearest_neighbours_match_scikit_learn(cancer):
+    x = cancer.X_test[5]
+    ours = ch02.nearest_neighbours(cancer.X_train, x, 7)
+    nn = NearestNeighbors(n_neighbors=7).fit(cancer.X_train)
+    theirs = nn.kneighbors(x[None], return_distance=False)[0]
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_check_nearest_neighbours(cancer):
+    X, x, k = cancer.X_train, cancer.X_test[5], 5
+    right = ch02.nearest_neighbours(X, x, k)
+    res = ch02.check_nearest_neighbours(right, X, x, k)
+    assert res and "5 nearest" in res.message
+    assert ch02.check_nearest_neighbours(list(right), X, x, k)
+    dist = np.linalg.norm(X - x, axis=1)
+    l1_order = np.argsort(np.abs(X - x).sum(axis=1))[:k]
+    assert set(l1_order) != set(right)  # so the L1 case below tests a real mistake
+    cases = [
+        (right[::-1], "wrong order"),
+        (np.argsort(dist)[::-1][:k], "farthest"),
+        (l1_order, "L1 (Manhattan)"),
+        (np.sort(dist)[:k], "look like distances"),
+        (right[:3], "returned 3 indices, expected k = 5"),
+        (np.r_[right[:4], right[0]], "appear twice"),
+        (np.r_[right[:4], len(X)], "must lie in [0, 425]"),
+        (np.r_[right[:4], np.argsort(dist)[-1]], "4 of your 5 indices"),
+        (None, "None"),
+        ("0 1 2", "as integers"),
+    ]
+    for answer, words in cases:
+        res = ch02.check_nearest_neighbours(answer, X, x, k)
+        assert not res, answer
+        assert words in res.message, (words, res.message)
+
+
+def test_check_nearest_neighbours_accepts_ties_in_any_order():
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [5.0, 5.0]])
+    x = np.zeros(2)
+    assert ch02.check_nearest_neighbours([2, 0, 1], X, x, 3)
+    assert not ch02.check_nearest_neighbours([3, 0, 1], X, x, 3)
+
+
+def test_nearest_neighbours_reject_bad_input(cancer):
+    X, x = cancer.X_train, cancer.X_test[0]
+    with pytest.raises(ValueError, match="k must be in"):
+        ch02.nearest_neighbours(X, x, 0)
+    with pytest.raises(ValueError, match="k must be in"):
+        ch02.check_nearest_neighbours([0], X, x, len(X) + 1)
+    with pytest.raises(TypeError, match="k must be an int"):
+        ch02.nearest_neighbours(X, x, 2.0)
+    with pytest.raises(ValueError, match="x must have 30 features"):
+        ch02.nearest_neighbours(X, x[:3], 2)
+    with pytest.raises(ValueError, match="X_train must be 2-D"):
+        ch02.nearest_neighbours(x, x, 2)
+
+
+# --------------------------------------------------------------------------- chapter 2: fidelity
+
+def test_fidelity_matches_accuracy_score():
+    rng = np.random.default_rng(1)
+    s, b = rng.integers(0, 2, 50), rng.integers(0, 2, 50)
+    assert ch02.fidelity(s, b) == pytest.approx(accuracy_score(b, s))
+
+
+def test_check_fidelity():
+    b = np.array([1, 1, 0, 0, 1, 0, 1, 1, 0, 1])   # black box
+    s = np.array([1, 1, 0, 1, 1, 0, 1, 0, 0, 1])   # surrogate: agrees on 8 of 10
+    y = np.array([1, 0, 0, 1, 1, 0, 0, 0, 0, 0])   # truth: surrogate 0.7 and black box 0.5 accurate
+    fid = 0.8
+    assert ch02.fidelity(s, b) == fid
+    acc_s, acc_b = np.mean(s == y), np.mean(b == y)
+    assert len({fid, 1 - fid, acc_s, acc_b}) == 4  # so each mistake below is distinguishable
+    res = ch02.check_fidelity(fid, s, b, y)
+    assert res and "8 of 10" in res.message
+    cases = [
+        (80.0, "percentage"),
+        (1 - fid, "disagreement rate"),
+        (acc_s, "surrogate's accuracy against the true labels"),
+        (acc_b, "black box's accuracy"),
+        (0.95, "too high"),
+        (0.1, "too low"),
+        ("0.8", "single number"),
+        (None, "single number"),
+    ]
+    for answer, words in cases:
+        res = ch02.check_fidelity(answer, s, b, y)
+        assert not res, answer
+        assert words in res.message, (words, res.message)
+    # without y_true an accuracy cannot be recognised, but it still fails
+    res = ch02.check_fidelity(acc_s, s, b)
+    assert not res and "mean(surrogate_pred == black_box_pred)" in res.message
+
+
+def test_check_fidelity_rejects_bad_input():
+    s = np.array([0, 1, 1])
+    with pytest.raises(ValueError, match="same length"):
+        ch02.check_fidelity(0.5, s, np.array([0, 1]))
+    with pytest.raises(ValueError, match="must not be empty"):
+        ch02.fidelity(np.array([], dtype=int), np.array([], dtype=int))
+    with pytest.raises(TypeError, match="must hold integers"):
+        ch02.fidelity(np.array([0.2, 0.7, 0.9]), s)
+    with pytest.raises(ValueError, match="y_true must have 3 labels"):
+        ch02.check_fidelity(0.5, s, s, np.array([0, 1]))
+    with pytest.raises(ValueError, match="surrogate_pred must be 1-D"):
+        ch02.fidelity(s[None], s)
+
+
+# --------------------------------------------------------------------------- chapter 2: families
+
+def test_check_families():
+    right = {m: fam for m, (fam, _) in ch02.FAMILY_QUIZ.items()}
+    assert set(right.values()) == set(ch02.FAMILIES)
+    res = ch02.check_families(right)
+    assert res and f"all {len(right)}" in res.message
+    assert ch02.check_families({m: f.upper() for m, f in right.items()})  # case does not matter
+
+    wrong = dict(right, **{"SHAP values": "example", "five nearest training patients": "feature"})
+    res = ch02.check_families(wrong)
+    assert not res and "2 of 8 are in the wrong family" in res.message
+    assert "'SHAP values' is a feature explanation" in res.message
+
+    missing = dict(right)
+    missing.pop("LASSO coefficients")
+    res = ch02.check_families(missing)
+    assert not res and "no family yet" in res.message and "LASSO coefficients" in res.message
+
+    res = ch02.check_families(dict(right, **{"LIME": "model"}))
+    assert not res and "unknown method name" in res.message
+
+    res = ch02.check_families(dict(right, **{"SHAP values": "attribution"}))
+    assert not res and "must be one of" in res.message
+
+    res = ch02.check_families(list(right))
+    assert not res and "dict" in res.message
