@@ -78,6 +78,8 @@ def driver(tmp_path_factory):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(60)
+    drv.get("about:blank")  # let the browser's start-up requests pass before the first page
+    time.sleep(1)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield drv
     drv.quit()
@@ -110,7 +112,8 @@ def _network_problems(driver, base_url: str) -> list[str]:
             urls[params["requestId"]] = url
             if not url.startswith((base_url, "data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")):
                 problems.append(f"request to another host: {url}")
-        elif msg["method"] == "Network.loadingFailed" and not params.get("canceled"):
+        elif (msg["method"] == "Network.loadingFailed" and not params.get("canceled")
+              and params["requestId"] in urls):  # ignore the browser's own start-up requests
             problems.append(f"failed: {urls.get(params['requestId'], '?')} ({params.get('errorText')})")
         elif msg["method"] == "Network.responseReceived" and params["response"]["status"] >= 400:
             problems.append(f"HTTP {params['response']['status']}: {params['response']['url']}")

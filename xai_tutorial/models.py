@@ -30,6 +30,13 @@ class AttentionPooling(keras.layers.Layer):
     ``s_t = v^T tanh(W h_t + b)``, ``a = softmax(s)`` over the time axis with padded positions
     set to weight 0, and ``context = sum_t a_t h_t``.
 
+    Parameters
+    ----------
+    units : int, default 32
+        Size of the scorer's hidden layer ``W``.
+    seed : int, optional
+        Seed of the initialisers of ``W`` and ``v``; the same seed gives the same initial layer.
+
     Call arguments
     --------------
     inputs : tensor of shape (batch, seq_len, features)
@@ -43,11 +50,17 @@ class AttentionPooling(keras.layers.Layer):
         each row of ``weights`` summing to 1.
     """
 
-    def __init__(self, units: int = 32, **kwargs):
+    def __init__(self, units: int = 32, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int(units, "units", 1)
-        self.score_dense = keras.layers.Dense(self.units, activation="tanh", name="W")
-        self.score_vector = keras.layers.Dense(1, use_bias=False, name="v")
+        self.seed = None if seed is None else check_int(seed, "seed", 0)
+
+        def init(offset: int) -> keras.initializers.Initializer:
+            return keras.initializers.GlorotUniform(seed=None if seed is None else seed + offset)
+
+        self.score_dense = keras.layers.Dense(self.units, activation="tanh", name="W",
+                                              kernel_initializer=init(0))
+        self.score_vector = keras.layers.Dense(1, use_bias=False, name="v", kernel_initializer=init(1))
 
     def build(self, input_shape):
         self.score_dense.build(input_shape)
@@ -69,7 +82,7 @@ class AttentionPooling(keras.layers.Layer):
         return None
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units}
+        return {**super().get_config(), "units": self.units, "seed": self.seed}
 
 
 @dataclass(frozen=True)
@@ -169,14 +182,15 @@ def build_text_attention_classifier(vocab_size: int, seq_len: int, *, embed_dim:
     else:
         enc = keras.layers.Conv1D(hidden_dim, 3, padding="same", activation="tanh", name="encoder",
                                   kernel_initializer=init(seed=seed + 1))
-    pool = AttentionPooling(attention_units, name="attention_pool")
+    pool = AttentionPooling(attention_units, seed=seed + 3, name="attention_pool")
     out = keras.layers.Dense(1, activation="sigmoid", name="output",
                              kernel_initializer=init(seed=seed + 2))
 
     def from_embeddings(emb, mask):
-        h = enc(drop(emb))
-        if encoder == "conv":  # zero padded positions so they leak nothing into their neighbours
-            h = h * ops.cast(mask, h.dtype)[..., None]
+        real = ops.cast(mask, emb.dtype)[..., None]
+        # zero the padded positions before the encoder, so that a convolution reads nothing from
+        # padding into the last real tokens (and the model is a function of the real tokens only)
+        h = enc(drop(emb * real))
         context, weights = pool(h, mask=mask)
         return out(context), weights
 
