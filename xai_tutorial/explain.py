@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import inspect
+
 import numpy as np
 
 from ._validation import as_float_array, as_int_array, check_choice, check_int
 
-import tensorflow as tf  # noqa: E402  (after the package __init__ has set the TF log variables)
+import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
+import tensorflow as tf  # noqa: E402
 
 
 # --------------------------------------------------------------------------- helpers
@@ -38,14 +41,18 @@ def _check_aux(aux: Sequence[np.ndarray] | None, batch: int) -> list[np.ndarray]
 
 def _select(out: tf.Tensor, target: np.ndarray | None) -> tf.Tensor:
     """Reduce model outputs of shape (batch,) or (batch, k) to (batch,) at ``target``."""
+    if out.shape.rank not in (1, 2):
+        raise ValueError(f"fn must return shape (batch,) or (batch, n_outputs), got {tuple(out.shape)}")
+    n_out = 1 if out.shape.rank == 1 else out.shape[1]
+    if target is not None and target.max() >= n_out:
+        raise ValueError(f"target must be in [0, {n_out - 1}] for a function with {n_out} output(s), "
+                         f"got {int(target.max())}")
     if out.shape.rank == 1:
         return out
-    if out.shape.rank != 2:
-        raise ValueError(f"fn must return shape (batch,) or (batch, n_outputs), got {tuple(out.shape)}")
-    if out.shape[1] == 1 and target is None:
+    if n_out == 1:
         return out[:, 0]
     if target is None:
-        raise ValueError(f"fn returns {out.shape[1]} outputs per example: pass target "
+        raise ValueError(f"fn returns {n_out} outputs per example: pass target "
                          "(an int, or one int per example) to say which to explain")
     return tf.gather(out, tf.constant(target, dtype=tf.int32), axis=1, batch_dims=1)
 
@@ -62,16 +69,26 @@ def _targets(target: int | np.ndarray | None, batch: int) -> np.ndarray | None:
     return t
 
 
+def _accepts_training(fn: Callable) -> bool:
+    """Whether ``fn`` takes a ``training`` keyword (Keras models and layers do)."""
+    if isinstance(fn, keras.layers.Layer):
+        return True
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins and some C callables have no signature
+        return False
+    return any(p.name == "training" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 def _call(fn: Callable, x: tf.Tensor, aux: list) -> tf.Tensor:
-    out = fn([x, *aux], training=False) if aux else _call_single(fn, x)
+    inputs = [x, *aux] if aux else x
+    out = fn(inputs, training=False) if _accepts_training(fn) else fn(inputs)
     return tf.convert_to_tensor(out)
 
 
-def _call_single(fn: Callable, x: tf.Tensor):
-    try:
-        return fn(x, training=False)
-    except TypeError:  # a plain function without a training argument
-        return fn(x)
+def _check_batched(x: np.ndarray, name: str = "x") -> None:
+    if x.ndim < 2:
+        raise ValueError(f"{name} must have a batch dimension, shape (batch, ...), got shape {x.shape}")
 
 
 def _grad(fn: Callable, x: np.ndarray, aux: list, target: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -111,8 +128,7 @@ def gradients(fn: Callable, x: np.ndarray, *, target: int | np.ndarray | None = 
     ndarray with the shape of ``x``
     """
     x = as_float_array(x, "x")
-    if x.ndim < 2:
-        raise ValueError(f"x must have a batch dimension, shape (batch, ...), got shape {x.shape}")
+    _check_batched(x)
     aux = _check_aux(aux, x.shape[0])
     return _grad(fn, x, aux, _targets(target, x.shape[0]))[0]
 
@@ -158,8 +174,7 @@ def integrated_gradients(fn: Callable, x: np.ndarray, baseline: np.ndarray | flo
         quadrature error; see :func:`completeness_gap`.
     """
     x = as_float_array(x, "x")
-    if x.ndim < 2:
-        raise ValueError(f"x must have a batch dimension, shape (batch, ...), got shape {x.shape}")
+    _check_batched(x)
     batch = x.shape[0]
     base = _baseline(baseline, x)
     steps = check_int(steps, "steps", 1)
@@ -167,6 +182,14 @@ def integrated_gradients(fn: Callable, x: np.ndarray, baseline: np.ndarray | flo
     max_rows = check_int(max_rows, "max_rows", 1)
     aux = _check_aux(aux, batch)
     tgt = _targets(target, batch)
+    if batch > max_rows:  # explain the examples in chunks so no call exceeds max_rows rows
+        parts = []
+        for i in range(0, batch, max_rows):
+            sl = slice(i, i + max_rows)
+            parts.append(integrated_gradients(
+                fn, x[sl], base[sl], steps=steps, target=None if tgt is None else tgt[sl],
+                aux=[a[sl] for a in aux], method=method, max_rows=max_rows))
+        return np.concatenate(parts)
 
     if method == "trapezoid":
         alphas = np.linspace(0.0, 1.0, steps + 1)
@@ -203,8 +226,8 @@ def integrated_gradients(fn: Callable, x: np.ndarray, baseline: np.ndarray | flo
 def _baseline(baseline, x: np.ndarray) -> np.ndarray:
     if baseline is None:
         return np.zeros_like(x)
-    if np.isscalar(baseline):
-        return np.full_like(x, float(baseline))
+    if np.ndim(baseline) == 0:
+        return np.full_like(x, float(as_float_array(baseline, "baseline")))
     b = as_float_array(baseline, "baseline")
     if b.shape == x.shape[1:]:
         return np.broadcast_to(b, x.shape).copy()
@@ -217,6 +240,7 @@ def model_output(fn: Callable, x: np.ndarray, *, target: int | np.ndarray | None
                  aux: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """The explained output ``f_target(x)`` of shape (batch,), as the gradient methods see it."""
     x = as_float_array(x, "x")
+    _check_batched(x)
     aux = _check_aux(aux, x.shape[0])
     out = _select(_call(fn, tf.convert_to_tensor(x, tf.float32), [tf.convert_to_tensor(a) for a in aux]),
                   _targets(target, x.shape[0]))
@@ -276,6 +300,8 @@ def occlusion(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
                          f"{arr.dtype} and shape {arr.shape}")
     if arr.dtype.kind == "f":
         as_float_array(arr, "x")
+    elif float(fill_value) != int(fill_value):
+        raise ValueError(f"fill_value must be a whole number for integer x (token ids), got {fill_value}")
     batch, n_pos = arr.shape[:2]
     if valid is None:
         valid = np.ones((batch, n_pos), dtype=bool)
