@@ -1,0 +1,118 @@
+"""Give every figure of the chapters a number and a caption in the book.
+
+Usage: python tools/figure_captions.py [--check] [NOTEBOOK ...]
+
+A code cell that draws exactly one figure (one ``plt.show()``, not inside a loop) gets the
+myst-nb cell metadata ``{"mystnb": {"figure": {"name": "fig-NN-k", "caption": ...}}}``, so the
+book renders its output as a numbered figure ("Fig. 3.2") with a caption that can be referenced.
+The caption is the figure's own title, which in this book states the finding: the last literal
+string passed to ``suptitle`` or, failing that, to ``set_title``/``title``. A caption already set by
+hand is kept. With --check, exit 1 if a notebook would change (the unit tests run this).
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _literal(node: ast.AST) -> str | None:
+    """The text of a string literal, or of an f-string with its fields shown as '…'."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(str(v.value))
+            else:
+                return None  # a title built from numbers: no stable caption
+        return "".join(parts)
+    return None
+
+
+def _shows(tree: ast.AST) -> tuple[int, bool]:
+    """Number of ``plt.show()`` calls, and whether one sits inside a loop."""
+    count, in_loop = 0, False
+
+    def visit(node: ast.AST, loop: bool) -> None:
+        nonlocal count, in_loop
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "show":
+            count += 1
+            in_loop = in_loop or loop
+        for child in ast.iter_child_nodes(node):
+            visit(child, loop or isinstance(node, (ast.For, ast.While, ast.comprehension,
+                                                    ast.FunctionDef, ast.Lambda)))
+
+    visit(tree, False)
+    return count, in_loop
+
+
+def caption_of(source: str) -> str | None:
+    """The caption for a cell that draws one figure, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: leave the cell alone
+        return None
+    n_show, in_loop = _shows(tree)
+    if n_show != 1 or in_loop:
+        return None
+    titles: dict[str, list[str]] = {"suptitle": [], "title": []}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            text = _literal(node.args[0])
+            if text is None:
+                continue
+            if node.func.attr == "suptitle":
+                titles["suptitle"].append(text)
+            elif node.func.attr in ("set_title", "title"):
+                titles["title"].append(text)
+    chosen = titles["suptitle"] or titles["title"]
+    if not chosen:
+        return None
+    text = " ".join(chosen[-1].split())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def annotate(nb: nbformat.NotebookNode, chapter: str) -> bool:
+    """Add figure metadata to the cells of one notebook; return whether anything changed."""
+    changed, k = False, 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+            continue
+        caption = caption_of(cell.source)
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        if caption is None and figure is None:
+            continue
+        k += 1
+        want = {"name": f"fig-{chapter}-{k}", "caption": (figure or {}).get("caption") or caption}
+        if figure != want:
+            cell.metadata.setdefault("mystnb", {})["figure"] = want
+            changed = True
+    return changed
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    paths = [Path(a) for a in argv if a != "--check"] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    stale = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if annotate(nb, path.name[:2]):
+            stale.append(path.name)
+            if not check:
+                nbformat.write(nb, path)
+    if check and stale:
+        print(f"figure captions out of date in {stale}: run python tools/figure_captions.py", file=sys.stderr)
+        return 1
+    if not check:
+        print(f"updated {stale}" if stale else "all figure captions up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,115 @@
+"""Checkers for the exercises of the chapter "Model explanations" (notebooks/05_model_explanations).
+
+Each checker computes the expected answer itself and returns a :class:`~xai_tutorial.exercises.Feedback`
+that says what is right or precisely what is wrong.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .core import Feedback, check_array, check_function
+
+__all__ = ["ig_product_reference", "check_ig_product", "check_linear_attributions",
+           "check_weighted_r2", "check_best_kernel_width"]
+
+
+def _then(message: str, hint: str) -> str:
+    """Append a hint to a message, with one separator whatever the message ends with."""
+    return message + (" " if message.endswith((".", "?", "!")) else ". ") + hint
+
+
+def ig_product_reference(x: np.ndarray, baseline: np.ndarray, steps: int = 16) -> np.ndarray:
+    """Closed-form integrated gradients of ``f(x) = x[0] * x[1]``, shape (2,).
+
+    Along the path ``x' + a (x - x')`` the gradient is ``(x_2'(a), x_1'(a))``, linear in ``a``, so
+    ``IG_1 = (x1 - x1') (x2 + x2') / 2`` and ``IG_2 = (x2 - x2') (x1 + x1') / 2`` (any ``steps``:
+    the trapezoid rule is exact for a linear integrand).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    b = np.asarray(baseline, dtype=np.float64)
+    return np.array([(x[0] - b[0]) * (x[1] + b[1]) / 2, (x[1] - b[1]) * (x[0] + b[0]) / 2])
+
+
+def check_ig_product(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> Feedback:
+    """Check ``fn(x, baseline, steps)``: integrated gradients of ``f(x) = x1 * x2``, shape (2,)."""
+    cases = [(np.array([3.0, 2.0]), np.zeros(2), 16),
+             (np.array([1.0, -2.0]), np.array([0.5, 0.5]), 4),
+             (np.array([-1.5, 4.0]), np.array([2.0, -1.0]), 1)]
+    result = check_function(fn, ig_product_reference, cases, name="your integrated gradients")
+    if not result:
+        x, b, _ = cases[0]
+        return Feedback(False, _then(result.message, f"Hint: for x = {x.tolist()} and a zero baseline the answer "
+                                                     f"is {ig_product_reference(x, b).tolist()}, which sums to "
+                                                     f"f(x) - f(x') = {x[0] * x[1] - b[0] * b[1]:g}."))
+    return Feedback(True, "your integrated gradients match the closed form (x1 - x1')(x2 + x2')/2 and "
+                          "(x2 - x2')(x1 + x1')/2, and they sum to x1 x2 - x1' x2' (completeness).")
+
+
+def check_linear_attributions(gradient_x_input: np.ndarray, integrated: np.ndarray, *, kernel: np.ndarray,
+                              x: np.ndarray, target: np.ndarray | int) -> Feedback:
+    """Check gradient x input and IG (black baseline) of a linear model ``x @ kernel + bias``.
+
+    Both must equal ``x * kernel[:, target]`` per example, shape (n, n_features).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    t = np.broadcast_to(np.asarray(target), (len(x),))
+    expected = x * kernel[:, t].T
+    for name, answer in (("gradient x input", gradient_x_input), ("integrated gradients", integrated)):
+        res = check_array(answer, expected, name=name, rtol=1e-4, atol=1e-5)
+        if not res:
+            return Feedback(False, _then(res.message, "For a linear model both should be w_c * x for the explained "
+                                                      "class c (the column of the kernel for each example's target)."))
+    return Feedback(True, "gradient x input and integrated gradients both equal w_c * x, as the linear model "
+                          "demands: with a black baseline, IG of a linear model is gradient x input.")
+
+
+def _weighted_r2_reference(y: np.ndarray, y_hat: np.ndarray, w: np.ndarray) -> float:
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y, y_hat, sample_weight=w))
+
+
+def check_weighted_r2(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float]) -> Feedback:
+    """Check ``fn(y, y_hat, weights)`` against scikit-learn's ``r2_score(..., sample_weight=weights)``."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=30)
+    y_hat = y + rng.normal(0, 0.5, size=30)
+    cases = [(y, y_hat, np.ones(30)),
+             (y, y_hat, rng.uniform(size=30)),
+             (y, y_hat, np.r_[np.zeros(10), rng.uniform(1, 3, size=20)]),
+             (y, np.full(30, y.mean()), rng.uniform(size=30))]
+    result = check_function(fn, _weighted_r2_reference, cases, name="your weighted R^2", rtol=1e-6)
+    if not result:
+        return Feedback(False, _then(result.message, "Weighted R^2 = 1 - sum w (y - y_hat)^2 / sum w (y - y_bar)^2 "
+                                                     "with the weighted mean y_bar = sum w y / sum w."))
+    return Feedback(True, "your weighted R^2 agrees with scikit-learn's r2_score(sample_weight=w) on all 4 cases.")
+
+
+def check_best_kernel_width(results: Mapping[float, object], best_width: float) -> Feedback:
+    """Check that ``best_width`` is the kernel width whose surrogate has the highest fresh fidelity.
+
+    ``results`` maps kernel widths to :class:`~xai_tutorial.surrogate.SurrogateResult` objects.
+    """
+    from ..surrogate import SurrogateResult
+
+    if not isinstance(results, Mapping) or len(results) < 2:
+        return Feedback(False, "results must be a dict with at least two kernel widths as keys and their "
+                               "SurrogateResult as values")
+    for width, res in results.items():
+        if not isinstance(res, SurrogateResult):
+            return Feedback(False, f"results[{width!r}] is a {type(res).__name__}, expected a SurrogateResult "
+                                   "from surrogate.local_surrogate")
+        if not np.isclose(res.kernel_width, float(width)):
+            return Feedback(False, f"results[{width!r}] was fitted with kernel_width={res.kernel_width:g}, "
+                                   f"not {width!r}: pass kernel_width=width")
+    fresh = {float(w): float(r.fresh_r2) for w, r in results.items()}
+    best = max(fresh, key=fresh.get)
+    table = ", ".join(f"{w:g}: {r:.3f}" for w, r in sorted(fresh.items()))
+    if not np.isclose(float(best_width), best):
+        return Feedback(False, f"best_width={best_width!r}, but the highest fresh fidelity is at kernel width "
+                               f"{best:g} (fresh R^2 by width: {table})")
+    return Feedback(True, f"kernel width {best:g} gives the most faithful surrogate on fresh samples "
+                          f"(fresh R^2 by width: {table}).")
