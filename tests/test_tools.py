@@ -42,3 +42,22 @@ def test_student_config_turns_on_student_edition_and_keeps_the_shared_cache():
     assert config["sphinx"]["config"]["student_edition"] is False  # the original is untouched
     assert cfg["execute"]["cache"] == str(ROOT / config["execute"]["cache"])
     assert cfg["title"].endswith("(student edition)")
+
+
+def test_figure_captions_are_up_to_date():
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "figure_captions.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_figure_caption_is_the_stated_finding_of_a_single_figure_cell():
+    import figure_captions
+
+    one = 'fig, ax = plt.subplots()\nax.set_title("Scores grow like sqrt(d)")\nplt.show()'
+    assert figure_captions.caption_of(one) == "Scores grow like sqrt(d)."
+    sup = 'fig, axes = plt.subplots(1, 2)\naxes[0].set_title("a")\nfig.suptitle("Heads differ")\nplt.show()'
+    assert figure_captions.caption_of(sup) == "Heads differ."
+    loop = 'for i in range(3):\n    plt.title("x")\n    plt.show()'
+    assert figure_captions.caption_of(loop) is None
+    numbers = 'plt.title(f"accuracy {acc:.2f}")\nplt.show()'
+    assert figure_captions.caption_of(numbers) is None
