@@ -55,7 +55,22 @@ def check_linear_attributions(gradient_x_input: np.ndarray, integrated: np.ndarr
     """
     x = np.asarray(x, dtype=np.float64)
     kernel = np.asarray(kernel, dtype=np.float64)
-    t = np.broadcast_to(np.asarray(target), (len(x),))
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n_examples, n_features), got shape {x.shape}")
+    if kernel.ndim != 2 or kernel.shape[0] != x.shape[1]:
+        hint = (" (transposed? scikit-learn's coef_ is (n_classes, n_features): pass coef_.T)"
+                if kernel.ndim == 2 and kernel.shape[1] == x.shape[1] else "")
+        raise ValueError(f"kernel must have shape (n_features, n_classes) = ({x.shape[1]}, n_classes), like "
+                         f"Dense.get_weights()[0], got shape {kernel.shape}{hint}")
+    t = np.asarray(target)
+    if t.dtype == bool or not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"target must be an int or an int array of shape ({len(x)},), got dtype {t.dtype}")
+    if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != len(x)):
+        raise ValueError(f"target must be an int or have one entry per example ({len(x)}), got shape {t.shape}")
+    if t.min() < 0 or t.max() >= kernel.shape[1]:
+        raise ValueError(f"target must be in [0, {kernel.shape[1] - 1}] for a kernel with {kernel.shape[1]} "
+                         f"classes, got values from {t.min()} to {t.max()}")
+    t = np.broadcast_to(t, (len(x),))
     expected = x * kernel[:, t].T
     for name, answer in (("gradient x input", gradient_x_input), ("integrated gradients", integrated)):
         res = check_array(answer, expected, name=name, rtol=1e-4, atol=1e-5)
@@ -99,14 +114,24 @@ def check_best_kernel_width(results: Mapping[float, object], best_width: float) 
         return Feedback(False, "results must be a dict with at least two kernel widths as keys and their "
                                "SurrogateResult as values")
     for width, res in results.items():
+        if isinstance(width, (bool, np.bool_)) or not isinstance(width, (int, float, np.integer, np.floating)):
+            return Feedback(False, f"the keys of results must be kernel widths (numbers), got {width!r}")
         if not isinstance(res, SurrogateResult):
             return Feedback(False, f"results[{width!r}] is a {type(res).__name__}, expected a SurrogateResult "
                                    "from surrogate.local_surrogate")
         if not np.isclose(res.kernel_width, float(width)):
             return Feedback(False, f"results[{width!r}] was fitted with kernel_width={res.kernel_width:g}, "
                                    f"not {width!r}: pass kernel_width=width")
+    if isinstance(best_width, (bool, np.bool_)) or not isinstance(best_width, (int, float, np.integer, np.floating)):
+        hint = (": take the key of the best entry, e.g. max(results, key=lambda w: results[w].fresh_r2)"
+                if isinstance(best_width, (SurrogateResult, tuple)) else "")
+        return Feedback(False, f"best_width must be one of the kernel widths {sorted(float(w) for w in results)}, "
+                               f"got a {type(best_width).__name__}{hint}")
     fresh = {float(w): float(r.fresh_r2) for w, r in results.items()}
-    best = max(fresh, key=fresh.get)
+    finite = {w: r for w, r in fresh.items() if np.isfinite(r)}
+    if not finite:
+        return Feedback(False, "no surrogate has a finite fresh R^2: every kernel is too narrow for its samples")
+    best = max(finite, key=finite.get)
     table = ", ".join(f"{w:g}: {r:.3f}" for w, r in sorted(fresh.items()))
     if not np.isclose(float(best_width), best):
         return Feedback(False, f"best_width={best_width!r}, but the highest fresh fidelity is at kernel width "

@@ -1,6 +1,7 @@
 """Generic answer checks that explain what is wrong."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -114,11 +115,14 @@ def check_function(fn: Callable, reference: Callable, cases: Sequence[tuple], *,
         return Feedback(False, f"expected a function, got {_describe(fn)}")
     label = name or getattr(fn, "__name__", "your function")
     for i, args in enumerate(cases):
+        # each function gets its own copy, so an answer that changes its inputs in place is judged
+        # on what it returns and cannot change what the reference sees
+        expected = reference(*copy.deepcopy(args))
         try:
-            got = fn(*args)
+            got = fn(*copy.deepcopy(args))
         except Exception as exc:  # the learner's code may raise anything
             return Feedback(False, f"{label} raised {type(exc).__name__}: {exc} on test case {i + 1}")
-        res = check_array(got, reference(*args), name=f"the result of {label} on test case {i + 1}",
+        res = check_array(got, expected, name=f"the result of {label} on test case {i + 1}",
                           rtol=rtol, atol=atol)
         if not res:
             return res

@@ -1,0 +1,445 @@
+"""Tests of the exercise checkers of chapter 5, "Model explanations" (xai_tutorial.exercises.ch05).
+
+For each checker: the notebook's solution passes, each typical wrong answer fails with a message
+that says what is wrong, and malformed answers give a Feedback rather than a traceback. Everything
+is NumPy or a tiny fixed model; nothing is trained and TensorFlow is not imported.
+
+they turn into failures once a checker is fixed, so the marker can then be removed.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.metrics import r2_score
+
+from xai_tutorial import surrogate
+from xai_tutorial.exercises import Feedback, ch05
+from xai_tutorial.surrogate import SurrogateResult
+
+# --------------------------------------------------------------------------- ex-05-ig-product
+
+
+def _ig_product(rule: str = "trapezoid", *, diff: str = "x - baseline", swap: bool = True, sign: float = 1.0):
+    """A learner's ``ig_product(x, baseline, steps)`` for f(x) = x1 x2, right or with one mistake.
+
+    rule : quadrature rule ("trapezoid", "midpoint", "left", "right", or "trapezoid-off-by-one":
+        a trapezoid on ``steps`` points instead of ``steps + 1``).
+    diff : what multiplies the averaged gradient ("x - baseline", "x", or "none").
+    swap : False computes the gradient of x1 x2 as (x1, x2) instead of (x2, x1).
+    """
+    def ig_product(x, baseline, steps=16):
+        x, b = np.asarray(x, dtype=float), np.asarray(baseline, dtype=float)
+        if rule == "trapezoid":
+            alphas = np.linspace(0, 1, steps + 1)
+            weights = np.full(steps + 1, 1 / steps)
+            weights[[0, -1]] /= 2
+        elif rule == "trapezoid-off-by-one":  # np.trapezoid on linspace(0, 1, steps): one point too few
+            alphas = np.linspace(0, 1, steps)
+            path = b + alphas[:, None] * (x - b)
+            return sign * (x - b) * np.trapezoid(path[:, ::-1], alphas, axis=0)
+        elif rule == "midpoint":
+            alphas = (np.arange(steps) + 0.5) / steps
+            weights = np.full(steps, 1 / steps)
+        elif rule == "left":
+            alphas = np.arange(steps) / steps
+            weights = np.full(steps, 1 / steps)
+        else:  # "right"
+            alphas = np.arange(1, steps + 1) / steps
+            weights = np.full(steps, 1 / steps)
+        path = b + alphas[:, None] * (x - b)
+        grads = path[:, ::-1] if swap else path
+        factor = {"x - baseline": x - b, "x": x, "none": 1.0}[diff]
+        return sign * factor * (weights @ grads)
+    return ig_product
+
+
+def _numerical_ig(f, x, baseline, n=4001, h=1e-5):
+    """IG by central finite differences and a fine trapezoid rule: an independent reference."""
+    x, b = np.asarray(x, float), np.asarray(baseline, float)
+    alphas = np.linspace(0, 1, n)
+    path = b + alphas[:, None] * (x - b)
+    eye = np.eye(len(x)) * h
+    grads = np.stack([(f(path + e) - f(path - e)) / (2 * h) for e in eye], axis=1)
+    return (x - b) * np.trapezoid(grads, alphas, axis=0)
+
+
+def _product(z):
+    return z[..., 0] * z[..., 1]
+
+
+@pytest.mark.parametrize("x, baseline", [([3.0, 2.0], [0.0, 0.0]), ([1.0, -2.0], [0.5, 0.5]),
+                                         ([-1.5, 4.0], [2.0, -1.0]), ([0.3, 0.7], [0.3, -0.2])])
+def test_ig_product_reference_matches_numerical_integration_and_completeness(x, baseline):
+    ref = ch05.ig_product_reference(np.array(x), np.array(baseline))
+    assert ref.shape == (2,)
+    np.testing.assert_allclose(ref, _numerical_ig(_product, x, baseline), rtol=1e-6, atol=1e-8)
+    # completeness: the attributions sum to f(x) - f(x')
+    assert ref.sum() == pytest.approx(_product(np.array(x)) - _product(np.array(baseline)))
+
+
+def test_ig_product_reference_matches_hand_derived_value():
+    # x = (3, 2), zero baseline: IG = (3 * 2 / 2, 2 * 3 / 2) = (3, 3)
+    np.testing.assert_allclose(ch05.ig_product_reference(np.array([3.0, 2.0]), np.zeros(2)), [3.0, 3.0])
+
+
+def test_ig_product_right_answer_passes():
+    res = ch05.check_ig_product(_ig_product())
+    assert isinstance(res, Feedback) and res
+    assert "completeness" in res.message and "(x1 - x1')(x2 + x2')/2" in res.message
+    # the midpoint rule is exact for this linear integrand too, so it is right as well
+    assert ch05.check_ig_product(_ig_product("midpoint"))
+
+
+def test_ig_product_closed_form_answer_passes():
+    assert ch05.check_ig_product(lambda x, b, steps: ch05.ig_product_reference(x, b))
+
+
+@pytest.mark.parametrize("wrong, case, got, expected", [
+    # a left Riemann sum misses half a step of the linearly growing gradient: 3 * (2 * 15/32) = 2.8125
+    (_ig_product("left"), 1, "got 2.8125", "expected 3"),
+    (_ig_product("right"), 1, "got 3.1875", "expected 3"),
+    # forgetting (x - baseline) leaves the average gradient (1, 1.5)
+    (_ig_product(diff="none"), 1, "got 1,", "expected 3"),
+    # x instead of x - baseline is right for the zero baseline of case 1 and wrong on case 2
+    (_ig_product(diff="x"), 2, "got -0.75", "expected -0.375"),
+    (_ig_product(sign=-1.0), 1, "got -3", "expected 3"),
+    # gradient of x1 x2 taken as (x1, x2) instead of (x2, x1)
+    (_ig_product(swap=False), 1, "got 4.5", "expected 3"),
+    # linspace(0, 1, steps) instead of steps + 1 points: only wrong for steps=1 (case 3)
+    (_ig_product("trapezoid-off-by-one"), 3, "got -0,", "expected -5.25"),
+])
+def test_ig_product_typical_mistakes_fail_with_values_and_hint(wrong, case, got, expected):
+    res = ch05.check_ig_product(wrong)
+    assert not res
+    assert f"your integrated gradients on test case {case} differ" in res.message
+    assert got in res.message and expected in res.message
+    # the hint gives the worked answer and the completeness sum
+    assert "the answer is [3.0, 3.0], which sums to f(x) - f(x') = 6" in res.message
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda x, b, steps: None, "is None: did the function forget to `return`"),
+    (lambda x, b, steps: _ig_product()(x, b, steps).sum(), "has shape (), expected (2,)"),
+    (lambda x, b, steps: _ig_product()(x, b, steps)[None], "has shape (1, 2), expected (2,)"),
+    (lambda x, b, steps: _ig_product()(x, b, steps)[:, None] * np.ones(2), "has shape (2, 2), expected (2,)"),
+    (lambda x, b, steps: "3, 3", "must be numeric"),
+    (lambda x, b, steps: 1 / 0, "raised ZeroDivisionError"),
+    (lambda x, b: _ig_product()(x, b), "raised TypeError"),
+    (3.0, "expected a function, got the number 3.0"),
+])
+def test_ig_product_malformed_answers_fail_with_a_clear_message(wrong, says):
+    res = ch05.check_ig_product(wrong)
+    assert not res
+    assert says in res.message
+
+
+def test_ig_product_right_values_from_a_function_that_mutates_its_input_pass():
+    def ig_in_place(x, baseline, steps=16):
+        diff = x
+        diff -= baseline  # modifies the caller's x
+        alphas = np.linspace(0, 1, steps + 1)
+        weights = np.full(steps + 1, 1 / steps)
+        weights[[0, -1]] /= 2
+        return diff * (weights @ (baseline + alphas[:, None] * diff)[:, ::-1])
+
+    x, b = np.array([1.0, -2.0]), np.array([0.5, 0.5])
+    np.testing.assert_allclose(ig_in_place(x.copy(), b, 4), ch05.ig_product_reference(x, b))
+    assert ch05.check_ig_product(ig_in_place)
+
+
+# --------------------------------------------------------------------------- ex-05-linear-gxi
+
+RNG = np.random.default_rng(0)
+KERNEL = RNG.normal(size=(6, 3))        # (n_features, n_classes), like Dense.get_weights()[0]
+BIAS = RNG.normal(size=3)
+X = RNG.uniform(0.0, 1.0, size=(5, 6))  # five "images" with pixel values in [0, 1]
+TARGET = np.array([0, 2, 1, 1, 0])
+
+
+def _logits(z):
+    return z @ KERNEL + BIAS
+
+
+def _finite_difference_gradients(x, target, h=1e-4):
+    """d logit_target / d x for every example, by central differences on the NumPy model."""
+    rows = np.arange(len(x))
+    grads = np.zeros_like(x)
+    for j in range(x.shape[1]):
+        e = np.zeros(x.shape[1])
+        e[j] = h
+        grads[:, j] = (_logits(x + e)[rows, target] - _logits(x - e)[rows, target]) / (2 * h)
+    return grads
+
+
+def _numerical_ig_linear(x, target, baseline, steps=8):
+    alphas = np.linspace(0, 1, steps + 1)
+    weights = np.full(steps + 1, 1 / steps)
+    weights[[0, -1]] /= 2
+    avg = sum(w * _finite_difference_gradients(baseline + a * (x - baseline), target)
+              for a, w in zip(alphas, weights))
+    return (x - baseline) * avg
+
+
+@pytest.fixture(scope="module")
+def linear_answers():
+    gxi = X * _finite_difference_gradients(X, TARGET)
+    ig = _numerical_ig_linear(X, TARGET, np.zeros_like(X))
+    return gxi, ig
+
+
+def _check_linear(gxi, ig, target=TARGET, kernel=KERNEL, x=X):
+    return ch05.check_linear_attributions(gxi, ig, kernel=kernel, x=x, target=target)
+
+
+def test_linear_attributions_right_answer_passes(linear_answers):
+    gxi, ig = linear_answers
+    res = _check_linear(gxi, ig)
+    assert res and "IG of a linear model is gradient x input" in res.message
+    # float32 answers (what Keras returns) pass within the checker's tolerance
+    assert _check_linear(gxi.astype(np.float32), ig.astype(np.float32))
+
+
+def test_linear_attributions_completeness_holds_for_the_right_answer(linear_answers):
+    # IG with a black baseline sums to f(x) - f(0) for the explained logit
+    _, ig = linear_answers
+    rows = np.arange(len(X))
+    gap = ig.sum(1) - (_logits(X)[rows, TARGET] - _logits(np.zeros_like(X))[rows, TARGET])
+    np.testing.assert_allclose(gap, 0, atol=1e-6)
+
+
+def test_linear_attributions_one_int_target_for_all_examples():
+    gxi = X * _finite_difference_gradients(X, np.full(5, 2))
+    assert _check_linear(gxi, gxi, target=2)
+    assert not _check_linear(gxi, gxi, target=1)
+
+
+@pytest.mark.parametrize("mistake, which, says", [
+    # the plain gradient (saliency) without "x input"
+    ("gradient only", "gradient x input", "30 of 30 value(s) of gradient x input differ"),
+    # explaining class 0 for every example instead of each one's target: the three examples
+    # whose target is not 0 differ (3 x 6 = 18 values)
+    ("class 0 for all", "gradient x input", "18 of 30 value(s) of gradient x input differ"),
+    ("sign error", "gradient x input", "30 of 30 value(s) of gradient x input differ"),
+    # IG with the mean image instead of a black baseline
+    ("mean baseline", "integrated gradients", "value(s) of integrated gradients differ"),
+    # attributing the bias as well, spread over the features
+    ("bias spread", "integrated gradients", "30 of 30 value(s) of integrated gradients differ"),
+])
+def test_linear_attributions_typical_mistakes_fail(linear_answers, mistake, which, says):
+    gxi, ig = linear_answers
+    if mistake == "gradient only":
+        gxi = _finite_difference_gradients(X, TARGET)
+    elif mistake == "class 0 for all":
+        gxi = X * _finite_difference_gradients(X, np.zeros(5, dtype=int))
+    elif mistake == "sign error":
+        gxi = -gxi
+    elif mistake == "mean baseline":
+        ig = _numerical_ig_linear(X, TARGET, np.broadcast_to(X.mean(0), X.shape))
+    else:
+        ig = ig + BIAS[TARGET][:, None] / X.shape[1]
+    res = _check_linear(gxi, ig)
+    assert not res
+    assert says in res.message and which in res.message
+    assert "w_c * x for the explained class c" in res.message
+
+
+@pytest.mark.parametrize("gxi_kind, ig_kind, says", [
+    ("transposed", "right", "gradient x input has shape (6, 5), expected (5, 6) (transposed?)"),
+    ("right", "transposed", "integrated gradients has shape (6, 5), expected (5, 6) (transposed?)"),
+    ("summed", "right", "gradient x input has shape (5,), expected (5, 6)"),
+    ("None", "right", "gradient x input is None"),
+    ("right", "None", "integrated gradients is None"),
+])
+def test_linear_attributions_malformed_answers_fail(linear_answers, gxi_kind, ig_kind, says):
+    gxi, ig = linear_answers
+    make = {"right": lambda a: a, "transposed": lambda a: a.T, "summed": lambda a: a.sum(1),
+            "None": lambda a: None}
+    res = _check_linear(make[gxi_kind](gxi), make[ig_kind](ig))
+    assert not res and says in res.message
+
+
+@pytest.mark.parametrize("context, mentions", [
+    (dict(kernel=KERNEL.T), "kernel"),                   # scikit-learn's coef_ layout (n_classes, n_features)
+    (dict(kernel=KERNEL[:, 0]), "kernel"),               # one column only
+    (dict(target=7), "target"),                          # beyond the 3 classes
+    (dict(target=-1), "target"),                         # negative
+    (dict(target=TARGET[:3]), "target"),                 # not one per example
+    (dict(target=TARGET.astype(float)), "target"),       # float labels
+    (dict(x=X[0]), "x"),                                 # a single example without its batch axis
+])
+def test_linear_attributions_bad_context_raises_a_clear_error(linear_answers, context, mentions):
+    gxi, ig = linear_answers
+    args = dict(kernel=KERNEL, x=X, target=TARGET) | context
+    with pytest.raises((ValueError, TypeError), match=mentions):
+        ch05.check_linear_attributions(gxi, ig, **args)
+
+
+# --------------------------------------------------------------------------- ex-05-weighted-r2
+
+
+def weighted_r2(y, y_hat, w):
+    """The notebook's solution."""
+    y, y_hat, w = (np.asarray(a, dtype=float) for a in (y, y_hat, w))
+    y_bar = np.sum(w * y) / np.sum(w)
+    return 1.0 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y_bar) ** 2)
+
+
+def test_weighted_r2_solution_matches_repeated_samples():
+    # with integer weights, the weighted R^2 is the plain R^2 of the data with each sample repeated w times
+    rng = np.random.default_rng(1)
+    y, y_hat, w = rng.normal(size=12), rng.normal(size=12), rng.integers(1, 4, size=12)
+    assert weighted_r2(y, y_hat, w) == pytest.approx(r2_score(np.repeat(y, w), np.repeat(y_hat, w)))
+
+
+@pytest.mark.parametrize("right", [
+    weighted_r2,
+    lambda y, y_hat, w: weighted_r2(y, y_hat, np.asarray(w) / np.sum(w)),  # normalized weights: same R^2
+    lambda y, y_hat, w: 1 - np.average((y - y_hat) ** 2, weights=w)
+                        / np.average((y - np.average(y, weights=w)) ** 2, weights=w),
+    lambda y, y_hat, w: float(r2_score(y, y_hat, sample_weight=w)),
+])
+def test_weighted_r2_right_answers_pass(right):
+    res = ch05.check_weighted_r2(right)
+    assert res and "r2_score(sample_weight=w) on all 4 cases" in res.message
+
+
+@pytest.mark.parametrize("wrong, case", [
+    # unweighted R^2: right on case 1 (all weights 1), wrong from case 2 on
+    (lambda y, y_hat, w: r2_score(y, y_hat), 2),
+    # weighted sums around the plain mean instead of the weighted mean
+    (lambda y, y_hat, w: 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y.mean()) ** 2), 2),
+    # weights in the residual sum only
+    (lambda y, y_hat, w: 1 - np.sum(w * (y - y_hat) ** 2) / np.sum((y - np.average(y, weights=w)) ** 2), 2),
+    # weighted mean squared error over the unweighted variance
+    (lambda y, y_hat, w: 1 - np.average((y - y_hat) ** 2, weights=w) / np.var(y), 2),
+    (lambda y, y_hat, w: weighted_r2(y, y_hat, np.sqrt(w)), 2),
+    (lambda y, y_hat, w: weighted_r2(y, y_hat, np.asarray(w) ** 2), 2),
+    # arguments swapped: R^2 is not symmetric
+    (lambda y, y_hat, w: weighted_r2(y_hat, y, w), 1),
+    # the fraction of unexplained variance instead of R^2
+    (lambda y, y_hat, w: 1 - weighted_r2(y, y_hat, w), 1),
+    # squared Pearson correlation
+    (lambda y, y_hat, w: np.corrcoef(y, y_hat)[0, 1] ** 2, 1),
+    # absolute instead of squared residuals
+    (lambda y, y_hat, w: 1 - np.sum(w * np.abs(y - y_hat)) / np.sum(w * np.abs(y - np.average(y, weights=w))), 1),
+])
+def test_weighted_r2_typical_mistakes_fail(wrong, case):
+    res = ch05.check_weighted_r2(wrong)
+    assert not res
+    assert f"your weighted R^2 on test case {case} differ" in res.message
+    assert "got " in res.message and "expected " in res.message
+    assert "with the weighted mean y_bar = sum w y / sum w" in res.message
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda y, y_hat, w: None, "is None: did the function forget to `return`"),
+    (lambda y, y_hat, w: np.array([weighted_r2(y, y_hat, w)]), "has shape (1,), expected ()"),
+    (lambda y, y_hat, w: np.ones_like(y), "has shape (30,), expected ()"),  # per-sample values
+    # ndarray.mean has no weights argument (np.average has)
+    (lambda y, y_hat, w: 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - y.mean(weights=w)) ** 2),
+     "raised TypeError"),
+    (lambda y, y_hat: 0.5, "raised TypeError"),
+    ("weighted_r2", "expected a function"),
+])
+def test_weighted_r2_malformed_answers_fail(wrong, says):
+    res = ch05.check_weighted_r2(wrong)
+    assert not res and says in res.message
+
+
+# --------------------------------------------------------------------------- ex-05-kernel-width
+
+
+def _result(width: float, local: float, fresh: float, effective: float = 10.0) -> SurrogateResult:
+    """A SurrogateResult with chosen fidelities (the checker reads only kernel_width and fresh_r2)."""
+    return SurrogateResult(x=np.zeros(2), coef=np.zeros(2), intercept=0.0, fidelity_r2=local, fresh_r2=fresh,
+                           kernel_width=float(width), effective_samples=effective, samples=np.zeros((3, 2)),
+                           targets=np.zeros(3), weights=np.ones(3))
+
+
+# the situation of the exercise: the narrowest kernel fits its few samples best but fails on fresh ones
+FITS = {0.05: _result(0.05, local=1.000, fresh=-3.2, effective=2.0),
+        0.5: _result(0.5, local=0.95, fresh=0.91, effective=60.0),
+        6.0: _result(6.0, local=0.70, fresh=0.68, effective=990.0)}
+
+
+def test_best_kernel_width_right_answer_passes():
+    best = max(FITS, key=lambda w: FITS[w].fresh_r2)
+    res = ch05.check_best_kernel_width(FITS, best)
+    assert res
+    assert "kernel width 0.5 gives the most faithful surrogate" in res.message
+    assert "0.05: -3.200, 0.5: 0.910, 6: 0.680" in res.message
+    assert ch05.check_best_kernel_width(FITS, np.float32(0.5))  # a NumPy number is fine
+    assert ch05.check_best_kernel_width({1: _result(1, 0.9, 0.1), 2: _result(2, 0.8, 0.7)}, 2)  # int keys
+
+
+@pytest.mark.parametrize("mistake, chosen", [
+    ("highest local fidelity", max(FITS, key=lambda w: FITS[w].fidelity_r2)),
+    ("lowest fresh fidelity", min(FITS, key=lambda w: FITS[w].fresh_r2)),
+    ("most effective samples", max(FITS, key=lambda w: FITS[w].effective_samples)),
+    ("index from np.argmax", int(np.argmax([r.fresh_r2 for r in FITS.values()]))),
+    ("the fidelity instead of the width", FITS[0.5].fresh_r2),
+])
+def test_best_kernel_width_typical_mistakes_fail(mistake, chosen):
+    res = ch05.check_best_kernel_width(FITS, chosen)
+    assert not res
+    assert f"best_width={chosen!r}, but the highest fresh fidelity is at kernel width 0.5" in res.message
+    assert "fresh R^2 by width: 0.05: -3.200, 0.5: 0.910, 6: 0.680" in res.message
+
+
+@pytest.mark.parametrize("results, says", [
+    (list(FITS.values()), "results must be a dict with at least two kernel widths"),
+    ({0.5: FITS[0.5]}, "results must be a dict with at least two kernel widths"),
+    ({}, "results must be a dict"),
+    (None, "results must be a dict"),
+    ({w: r.fresh_r2 for w, r in FITS.items()}, "results[0.05] is a float, expected a SurrogateResult"),
+    # every surrogate fitted with the same (default) width: the loop forgot kernel_width=width
+    ({w: FITS[0.5] for w in FITS}, "results[0.05] was fitted with kernel_width=0.5, not 0.05: "
+                                   "pass kernel_width=width"),
+])
+def test_best_kernel_width_malformed_results_fail(results, says):
+    res = ch05.check_best_kernel_width(results, 0.5)
+    assert not res and says in res.message
+
+
+@pytest.fixture(scope="module")
+def real_fits():
+    """Real local surrogates of a smooth 16-feature function (about a second; no model is trained)."""
+    w = np.random.default_rng(1).normal(size=16)
+
+    def f(z):
+        return np.tanh(z @ w / 4) + 0.2 * np.sin(3 * z[:, 0])
+
+    x = np.full(16, 0.1)
+    return {width: surrogate.local_surrogate(f, x, n_samples=100, kernel_width=width, scale=0.5, alpha=1e-3)
+            for width in (0.05, 0.5, 6.0)}
+
+
+def test_best_kernel_width_with_real_surrogates(real_fits):
+    local_best = max(real_fits, key=lambda w: real_fits[w].fidelity_r2)
+    fresh_best = max(real_fits, key=lambda w: real_fits[w].fresh_r2)
+    # the premise of the exercise holds here: the narrow kernel overfits its few effective samples
+    assert local_best == 0.05 and fresh_best == 0.5
+    assert real_fits[0.05].effective_samples < 16
+    assert ch05.check_best_kernel_width(real_fits, fresh_best)
+    res = ch05.check_best_kernel_width(real_fits, local_best)
+    assert not res and "the highest fresh fidelity is at kernel width 0.5" in res.message
+
+
+@pytest.mark.parametrize("chosen", [
+    FITS[0.5],                                          # max(fits.values(), key=...): the result, not the width
+    (0.5, FITS[0.5]),                                   # max(fits.items(), key=...): a pair
+    None,                                               # forgot to assign
+    "0.5",                                              # a string
+])
+def test_best_kernel_width_non_number_gives_feedback(chosen):
+    res = ch05.check_best_kernel_width(FITS, chosen)
+    assert isinstance(res, Feedback) and not res and "best_width" in res.message
+
+
+def test_best_kernel_width_ignores_nan_fresh_fidelity_whatever_the_order():
+    nan_first = {0.01: _result(0.01, 1.0, float("nan")), 0.5: _result(0.5, 0.9, 0.9), 6.0: _result(6.0, 0.7, 0.6)}
+    nan_later = {0.5: nan_first[0.5], 0.01: nan_first[0.01], 6.0: nan_first[6.0]}
+    assert ch05.check_best_kernel_width(nan_later, 0.5)
+    assert ch05.check_best_kernel_width(nan_first, 0.5)
