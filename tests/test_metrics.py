@@ -1,0 +1,468 @@
+"""Tests of xai_tutorial.metrics: plausibility, agreement and faithfulness measures.
+
+The faithfulness tests use a hand-made NumPy "model" whose logit is a sum of per-token weights,
+so the perfect attribution is known (the weights themselves) and every value can be computed
+by hand.
+"""
+import numpy as np
+import pytest
+from scipy.special import expit
+from scipy.stats import kendalltau, spearmanr
+from sklearn.metrics import roc_auc_score
+
+from xai_tutorial import metrics
+
+# --------------------------------------------------------------------------- a known-answer model
+
+VOCAB_WEIGHTS = np.array([0.0, 2.0, -1.0, 0.5, 1.0, -0.25, 0.0, 1.5, -2.0, 0.75, -0.5])  # id 0 = pad
+
+
+def additive_model(ids: np.ndarray) -> np.ndarray:
+    """P(class 1) = sigmoid(sum of the weights of the tokens); padding adds nothing."""
+    return expit(VOCAB_WEIGHTS[np.asarray(ids)].sum(axis=1))
+
+
+def linear_two_class(ids: np.ndarray) -> np.ndarray:
+    """Scores (n, 2): class 0 scores 0, class 1 scores the raw sum of weights (no sigmoid)."""
+    s = VOCAB_WEIGHTS[np.asarray(ids)].sum(axis=1)
+    return np.stack([np.zeros_like(s), s], axis=1)
+
+
+HAND_IDS = np.array([[1, 2, 3, 4, 0, 0]])  # weights 2, -1, 0.5, 1: logit 2.5
+HAND_VALID = HAND_IDS != 0
+
+
+def random_batch(n=300, seq_len=12, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, len(VOCAB_WEIGHTS), size=(n, seq_len))
+    lengths = rng.integers(4, seq_len + 1, size=n)
+    ids[np.arange(seq_len)[None, :] >= lengths[:, None]] = 0
+    return ids, ids != 0
+
+
+def toward_prediction(ids):
+    """The perfect attribution: each token's weight, signed toward the predicted class."""
+    sign = np.where(additive_model(ids) >= 0.5, 1.0, -1.0)[:, None]
+    return VOCAB_WEIGHTS[ids] * sign
+
+
+# --------------------------------------------------------------------------- deletion / insertion
+
+def test_deletion_curve_by_hand():
+    scores = VOCAB_WEIGHTS[HAND_IDS]  # order: 1 (2.0), 4 (1.0), 3 (0.5), 2 (-1.0)
+    curve = metrics.deletion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
+    assert curve.shape == (1, 5)
+    np.testing.assert_allclose(curve[0], expit([2.5, 0.5, -0.5, -1.0, 0.0]), atol=1e-12)
+
+
+def test_insertion_curve_by_hand():
+    scores = VOCAB_WEIGHTS[HAND_IDS]
+    curve = metrics.insertion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
+    np.testing.assert_allclose(curve[0], expit([0.0, 2.0, 3.0, 3.5, 2.5]), atol=1e-12)
+
+
+def test_curves_follow_the_predicted_class():
+    ids = np.array([[8, 3, 0]])  # logit -1.5: predicted class 0
+    scores = -VOCAB_WEIGHTS[ids]  # toward class 0: id 8 first
+    curve = metrics.deletion_curve(additive_model, ids, scores, ids != 0, steps=2)
+    np.testing.assert_allclose(curve[0], 1 - expit([-1.5, 0.5, 0.0]), atol=1e-12)
+    # an explicit target overrides the predicted class
+    forced = metrics.deletion_curve(additive_model, ids, scores, ids != 0, steps=2, target=1)
+    np.testing.assert_allclose(forced[0], expit([-1.5, 0.5, 0.0]), atol=1e-12)
+
+
+def test_curve_endpoints_and_padding_untouched():
+    ids, valid = random_batch(50)
+    scores = np.random.default_rng(1).normal(size=ids.shape)
+    seen = []
+
+    def spy(x):
+        seen.append(np.array(x))
+        return additive_model(x)
+
+    d = metrics.deletion_curve(spy, ids, scores, valid, steps=5)
+    i = metrics.insertion_curve(spy, ids, scores, valid, steps=5)
+    assert len(seen) == 2  # one batched call per curve
+    p = additive_model(ids)
+    p_pred = np.where(p >= 0.5, p, 1 - p)
+    np.testing.assert_allclose(d[:, 0], p_pred)
+    np.testing.assert_allclose(i[:, -1], p_pred)
+    empty = 0.5  # sigmoid(0): everything removed
+    np.testing.assert_allclose(d[:, -1], empty)
+    np.testing.assert_allclose(i[:, 0], empty)
+    for batch in seen:  # padding positions never become real tokens
+        copies = batch.reshape(-1, *ids.shape)
+        assert np.all(copies[:, ~valid] == 0)
+
+
+def test_deletion_removes_ceil_of_fraction():
+    ids = np.array([[1, 3, 4, 7, 9, 0, 0]])  # 5 real tokens; 0.3 * 5 = 1.5 -> 2 tokens
+    order = np.arange(7, 0, -1).astype(float)  # left to right
+    seen = []
+
+    def spy(x):
+        seen.append(np.array(x))
+        return additive_model(x)
+
+    metrics.deletion_curve(spy, ids, order[None], ids != 0, steps=10)
+    removed = (seen[0].reshape(11, 7) == 0).sum(axis=1) - 2  # minus the 2 padding positions
+    np.testing.assert_array_equal(removed, np.ceil(np.round(np.linspace(0, 1, 11) * 5, 9)))
+
+
+def test_perfect_attribution_is_pointwise_optimal():
+    """For an additive logit, removing the largest contributions first minimises every point."""
+    ids, valid = random_batch(40, seed=2)
+    perfect = toward_prediction(ids)
+    best = metrics.deletion_curve(additive_model, ids, perfect, valid, steps=8)
+    best_ins = metrics.insertion_curve(additive_model, ids, perfect, valid, steps=8)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        other = rng.normal(size=ids.shape)
+        assert np.all(metrics.deletion_curve(additive_model, ids, other, valid, steps=8) >= best - 1e-12)
+        assert np.all(metrics.insertion_curve(additive_model, ids, other, valid, steps=8) <= best_ins + 1e-12)
+
+
+def test_perfect_reversed_random_ordering():
+    ids, valid = random_batch(400, seed=4)
+    perfect = toward_prediction(ids)
+    rand = np.random.default_rng(5).uniform(size=ids.shape)
+    results = {}
+    for name, s in (("perfect", perfect), ("random", rand), ("reversed", -perfect)):
+        results[name] = (
+            metrics.curve_auc(metrics.deletion_curve(additive_model, ids, s, valid)).mean(),
+            metrics.curve_auc(metrics.insertion_curve(additive_model, ids, s, valid)).mean(),
+            metrics.comprehensiveness(additive_model, ids, s, valid).mean(),
+            metrics.sufficiency(additive_model, ids, s, valid).mean(),
+        )
+    (dp, ip, cp, sp), (dr, ir, cr, sr), (dw, iw, cw, sw) = (results[k] for k in
+                                                           ("perfect", "random", "reversed"))
+    assert dp < dr - 0.05 and dr < dw - 0.05  # deletion: lower is better
+    assert ip > ir + 0.05 and ir > iw + 0.05  # insertion: higher is better
+    assert cp > cr + 0.05 and cr > cw + 0.05  # comprehensiveness: higher is better
+    assert sp < sr - 0.05 and sr < sw - 0.05  # sufficiency: lower is better
+
+
+def test_random_order_is_chance_on_a_linear_model():
+    """With a linear score, a random order removes on average the fraction f of the logit:
+    E[D(f)] = (1 - f) * s(x), so the expected deletion AUC is s(x) / 2."""
+    rng = np.random.default_rng(6)
+    ids = rng.integers(1, len(VOCAB_WEIGHTS), size=(4000, 10))
+    s = VOCAB_WEIGHTS[ids].sum(axis=1)
+    curve = metrics.deletion_curve(linear_two_class, ids, rng.uniform(size=ids.shape), steps=10,
+                                   target=1)
+    auc = metrics.curve_auc(curve)
+    assert abs(auc.mean() - (s / 2).mean()) < 0.05 * np.abs(s).mean()
+    np.testing.assert_allclose(curve.mean(0), np.linspace(1, 0, 11) * s.mean(),
+                               atol=0.05 * np.abs(s).mean())
+
+
+def test_multi_dimensional_positions_and_float_fill():
+    """Positions may be vectors (patches); fill_value replaces the whole position."""
+    x = np.arange(24, dtype=float).reshape(2, 3, 4)
+
+    def f(z):
+        return np.stack([np.zeros(len(z)), z.reshape(len(z), -1).sum(axis=1)], axis=1)
+
+    scores = np.array([[3.0, 2.0, 1.0], [1.0, 3.0, 2.0]])
+    curve = metrics.deletion_curve(f, x, scores, steps=3, fill_value=-1.0, target=1)
+    rows = x.sum(axis=2)  # (2, 3) position totals
+    exp0 = [rows[0].sum(), rows[0, 1:].sum() - 4, rows[0, 2] - 8, -12]
+    exp1 = [rows[1].sum(), rows[1, [0, 2]].sum() - 4, rows[1, 0] - 8, -12]
+    np.testing.assert_allclose(curve, [exp0, exp1])
+
+
+# --------------------------------------------------------------------------- curve_auc
+
+def test_curve_auc_matches_trapezoid_rule():
+    rng = np.random.default_rng(7)
+    curves = rng.uniform(size=(5, 11))
+    expected = np.trapezoid(curves, x=np.linspace(0, 1, 11), axis=1)
+    np.testing.assert_allclose(metrics.curve_auc(curves), expected)
+    assert metrics.curve_auc(np.full(7, 0.3)) == pytest.approx(0.3)
+    assert metrics.curve_auc(np.linspace(1, 0, 5)) == pytest.approx(0.5)
+    assert isinstance(metrics.curve_auc(np.ones(3)), float)
+
+
+# --------------------------------------------------------------------------- ERASER
+
+def test_comprehensiveness_and_sufficiency_by_hand():
+    scores = VOCAB_WEIGHTS[HAND_IDS]
+    comp = metrics.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
+    suff = metrics.sufficiency(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
+    p0 = expit(2.5)
+    # remove id 1 -> logit 0.5; remove ids 1 and 4 -> -0.5
+    assert comp[0] == pytest.approx(p0 - (expit(0.5) + expit(-0.5)) / 2)
+    # keep id 1 -> logit 2; keep ids 1 and 4 -> 3
+    assert suff[0] == pytest.approx(p0 - (expit(2.0) + expit(3.0)) / 2)
+
+
+def test_eraser_default_fractions_round_up_to_one_token():
+    """1% and 5% of 4 tokens are one token each (ceil), 10% and 20% too, 50% is two."""
+    scores = VOCAB_WEIGHTS[HAND_IDS]
+    comp = metrics.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID)
+    p0 = expit(2.5)
+    expected = np.mean([p0 - expit(0.5)] * 4 + [p0 - expit(-0.5)])
+    assert comp[0] == pytest.approx(expected)
+    assert metrics.ERASER_FRACTIONS == (0.01, 0.05, 0.10, 0.20, 0.50)
+
+
+def test_comprehensiveness_is_a_mean_of_deletion_points():
+    ids = np.random.default_rng(8).integers(1, len(VOCAB_WEIGHTS), size=(60, 10))  # 10 real tokens
+    valid = ids != 0
+    s = np.random.default_rng(9).normal(size=ids.shape)
+    curve = metrics.deletion_curve(additive_model, ids, s, valid, steps=10)
+    comp = metrics.comprehensiveness(additive_model, ids, s, valid, fractions=[0.2, 0.5, 0.7])
+    np.testing.assert_allclose(comp, (curve[:, [0]] - curve[:, [2, 5, 7]]).mean(axis=1), atol=1e-12)
+    ins = metrics.insertion_curve(additive_model, ids, s, valid, steps=10)
+    suff = metrics.sufficiency(additive_model, ids, s, valid, fractions=[0.3])
+    np.testing.assert_allclose(suff, ins[:, -1] - ins[:, 3], atol=1e-12)
+
+
+def test_one_token_comprehensiveness_equals_occlusion_of_the_top_token():
+    """Cross-check with explain.occlusion: removing the single top token is occluding it."""
+    from xai_tutorial import explain
+
+    ids, valid = random_batch(50, seed=10)
+    s = np.random.default_rng(11).normal(size=ids.shape)
+    occ = explain.occlusion(additive_model, ids, valid=valid)  # drop in P(class 1)
+    top = np.argmax(np.where(valid, s, -np.inf), axis=1)
+    comp = metrics.comprehensiveness(additive_model, ids, s, valid, fractions=[1e-6], target=1)
+    np.testing.assert_allclose(comp, occ[np.arange(len(ids)), top], atol=1e-12)
+
+
+def test_faithfulness_functions_make_one_call():
+    calls = []
+
+    def counting(x):
+        calls.append(len(x))
+        return additive_model(x)
+
+    ids, valid = random_batch(20, seed=12)
+    s = np.random.default_rng(13).normal(size=ids.shape)
+    metrics.comprehensiveness(counting, ids, s, valid)
+    metrics.sufficiency(counting, ids, s, valid)
+    assert calls == [20 * 6, 20 * 6]
+
+
+# --------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("fn", [metrics.deletion_curve, metrics.insertion_curve,
+                                metrics.comprehensiveness, metrics.sufficiency])
+def test_faithfulness_errors(fn):
+    s = VOCAB_WEIGHTS[HAND_IDS]
+    with pytest.raises(TypeError, match="predict_fn must be callable"):
+        fn("model", HAND_IDS, s, HAND_VALID)
+    with pytest.raises(ValueError, match="scores must have shape"):
+        fn(additive_model, HAND_IDS, s[:, :3], HAND_VALID)
+    with pytest.raises(ValueError, match="valid must be a bool array"):
+        fn(additive_model, HAND_IDS, s, HAND_VALID.astype(int))
+    with pytest.raises(ValueError, match="at least one real"):
+        fn(additive_model, HAND_IDS, s, np.zeros_like(HAND_VALID))
+    with pytest.raises(ValueError, match="x must be a numeric array"):
+        fn(additive_model, HAND_IDS[0], s[0], HAND_VALID[0])
+    with pytest.raises(ValueError, match="scores must be finite"):
+        fn(additive_model, HAND_IDS, np.full(s.shape, np.nan), HAND_VALID)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        fn(lambda x: 3.0 * np.ones(len(x)), HAND_IDS, s, HAND_VALID)
+    with pytest.raises(ValueError, match="predict_fn must return"):
+        fn(lambda x: np.ones(1), HAND_IDS, s, HAND_VALID)
+    with pytest.raises(ValueError, match="target must lie"):
+        fn(additive_model, HAND_IDS, s, HAND_VALID, target=2)
+    with pytest.raises(ValueError, match="target must be an int"):
+        fn(additive_model, HAND_IDS, s, HAND_VALID, target=[0, 1])
+    with pytest.raises(ValueError, match="fill_value"):
+        fn(additive_model, HAND_IDS, s, HAND_VALID, fill_value=0.5)
+
+
+def test_steps_and_fractions_errors():
+    s = VOCAB_WEIGHTS[HAND_IDS]
+    with pytest.raises(ValueError, match=r"steps must be in \[1, inf\]"):
+        metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=0)
+    with pytest.raises(TypeError, match="steps must be an int"):
+        metrics.insertion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=2.5)
+    for bad in ([], [0.0], [1.5], [-0.1, 0.5]):
+        with pytest.raises(ValueError, match="fractions must be"):
+            metrics.comprehensiveness(additive_model, HAND_IDS, s, HAND_VALID, fractions=bad)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        metrics.curve_auc(np.ones(1))
+    with pytest.raises(ValueError, match="curve must be 1-D or 2-D"):
+        metrics.curve_auc(np.ones((2, 2, 2)))
+
+
+# --------------------------------------------------------------------------- rationale_auc
+
+def test_rationale_auc_matches_sklearn_and_ignores_padding():
+    rng = np.random.default_rng(14)
+    scores = rng.normal(size=(30, 8))
+    rationale = rng.uniform(size=(30, 8)) < 0.3
+    valid = rng.uniform(size=(30, 8)) < 0.8
+    expected = roc_auc_score(rationale[valid], np.abs(scores[valid]))
+    assert metrics.rationale_auc(scores, rationale, valid) == pytest.approx(expected)
+    signed = roc_auc_score(rationale[valid], scores[valid])
+    assert metrics.rationale_auc(scores, rationale, valid, absolute=False) == pytest.approx(signed)
+    # what padding scores does not matter
+    scores2 = np.where(valid, scores, 100.0)
+    assert metrics.rationale_auc(scores2, rationale, valid) == pytest.approx(expected)
+
+
+def test_rationale_auc_extremes():
+    rationale = np.array([[True, False, False, True]])
+    assert metrics.rationale_auc(np.array([[5.0, 1, 2, 4]]), rationale) == 1.0
+    assert metrics.rationale_auc(np.array([[0.0, 1, 2, 0.5]]), rationale) == 0.0
+
+
+def test_rationale_auc_errors():
+    r = np.array([[True, False]])
+    with pytest.raises(TypeError, match="rationale must be a bool array"):
+        metrics.rationale_auc(np.ones((1, 2)), r.astype(int))
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.rationale_auc(np.ones((1, 3)), r)
+    with pytest.raises(ValueError, match="both rationale and non-rationale"):
+        metrics.rationale_auc(np.ones((1, 2)), np.array([[True, True]]))
+    with pytest.raises(ValueError, match="valid must be a bool array"):
+        metrics.rationale_auc(np.ones((1, 2)), r, np.ones((1, 2)))
+
+
+# --------------------------------------------------------------------------- precision_at_k
+
+def test_precision_at_k_by_hand():
+    scores = np.array([[0.9, 0.1, 0.8, 0.2], [0.1, 0.9, 0.3, 0.2]])
+    rationale = np.array([[True, True, False, False], [False, True, False, False]])
+    # example 1: 2 rationale tokens, top-2 = {0, 2} -> 1/2; example 2: top-1 = {1} -> 1
+    assert metrics.precision_at_k(scores, rationale) == pytest.approx(0.75)
+    # k = 1: tops {0} -> 1, {1} -> 1
+    assert metrics.precision_at_k(scores, rationale, k=1) == pytest.approx(1.0)
+    # absolute: a large negative score ranks first
+    neg = np.array([[-5.0, 0.1, 0.2, 0.3]])
+    assert metrics.precision_at_k(neg, np.array([[True, False, False, False]]), k=1) == 1.0
+    assert metrics.precision_at_k(neg, np.array([[True, False, False, False]]), k=1,
+                                  absolute=False) == 0.0
+
+
+def test_precision_at_k_never_counts_padding():
+    scores = np.array([[0.9, 0.5, 0.0, 0.0]])
+    rationale = np.array([[True, True, False, False]])
+    valid = np.array([[True, True, False, False]])
+    # k = 3 but only 2 real tokens: both retrieved, both rationale
+    assert metrics.precision_at_k(scores, rationale, valid, k=3) == 1.0
+    # a rationale flag on padding is ignored
+    flagged_pad = np.array([[True, False, True, False]])
+    assert metrics.precision_at_k(scores, flagged_pad, valid) == 1.0
+
+
+def test_precision_at_k_errors():
+    with pytest.raises(ValueError, match="no example has a rationale token"):
+        metrics.precision_at_k(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
+    with pytest.raises(ValueError, match=r"k must be in \[1, 3\]"):
+        metrics.precision_at_k(np.ones((1, 3)), np.ones((1, 3), dtype=bool), k=4)
+    with pytest.raises(TypeError, match="rationale must be a bool array"):
+        metrics.precision_at_k(np.ones((1, 3)), np.ones((1, 3)))
+
+
+# --------------------------------------------------------------------------- rank_correlation
+
+def test_rank_correlation_matches_scipy():
+    rng = np.random.default_rng(15)
+    a, b = rng.normal(size=(6, 9)), rng.normal(size=(6, 9))
+    valid = np.ones((6, 9), dtype=bool)
+    valid[:, 7:] = False
+    tau = metrics.rank_correlation(a, b, valid)
+    rho = metrics.rank_correlation(a, b, valid, method="spearman")
+    rho_abs = metrics.rank_correlation(a, b, valid, method="spearman", absolute=True)
+    for i in range(6):
+        assert tau[i] == pytest.approx(kendalltau(a[i, :7], b[i, :7])[0])
+        assert rho[i] == pytest.approx(spearmanr(a[i, :7], b[i, :7])[0])
+        assert rho_abs[i] == pytest.approx(spearmanr(np.abs(a[i, :7]), np.abs(b[i, :7]))[0])
+
+
+def test_rank_correlation_identity_reversal_and_nan():
+    a = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
+    out = metrics.rank_correlation(a, a, method="spearman")
+    assert out[0] == pytest.approx(1.0) and np.isnan(out[1])  # constant map: undefined
+    assert metrics.rank_correlation(a[:1], -a[:1])[0] == pytest.approx(-1.0)
+
+
+def test_rank_correlation_errors():
+    with pytest.raises(ValueError, match="method must be one of"):
+        metrics.rank_correlation(np.ones((1, 3)), np.ones((1, 3)), method="pearson")
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.rank_correlation(np.ones((1, 3)), np.ones((1, 4)))
+    with pytest.raises(TypeError, match="b must hold numbers"):
+        metrics.rank_correlation(np.ones((1, 2)), np.array([["x", "y"]]))
+
+
+def test_binary_prediction_at_one_half_is_class_one():
+    """Same convention as `p >= 0.5` in the chapters: at p = 0.5 the predicted class is 1."""
+    ids = np.array([[4, 2]])  # weights 1 and -1: logit 0, p = 0.5
+    curve = metrics.deletion_curve(additive_model, ids, np.array([[1.0, -1.0]]), steps=2)
+    np.testing.assert_allclose(curve[0], [0.5, expit(-1.0), 0.5])
+
+
+# --------------------------------------------------------------------------- chapter 10 checkers
+# (the exercise checkers of the chapter are thin layers over these metrics)
+
+def test_ch10_deletion_curve_checker():
+    from xai_tutorial.exercises import ch10
+
+    right = expit(np.array([1.0, -1.0, -1.0, -1.5, 0.0]))
+    assert ch10.check_deletion_curve(right)
+    by_abs = expit(np.array([1.0, -1.0, 0.5, 0.5, 0.0]))  # |score| order: great, dull, but, plot
+    fb = ch10.check_deletion_curve(by_abs)
+    assert not fb and "|score|" in fb.message
+    fb = ch10.check_deletion_curve(np.array([1.0, -1.0, -1.0, -1.5, 0.0]))
+    assert not fb and "sigmoid" in fb.message
+    assert not ch10.check_deletion_curve(1 - right)
+    assert not ch10.check_deletion_curve(right[:4])
+    assert not ch10.check_deletion_curve(None)
+
+
+def test_ch10_comprehensiveness_checker():
+    from xai_tutorial.exercises import ch10
+
+    comp, suff = expit(1.0) - expit(-1.0), expit(1.0) - expit(2.0)
+    assert ch10.check_comprehensiveness(comp, suff)
+    fb = ch10.check_comprehensiveness(suff, comp)
+    assert not fb and "swapped" in fb.message
+    fb = ch10.check_comprehensiveness(expit(-1.0), suff)
+    assert not fb and "drop" in fb.message
+    assert not ch10.check_comprehensiveness(comp, 0.0)
+    np.testing.assert_allclose(ch10.toy_predict(ch10.TOY_IDS), expit(1.0))
+
+
+def test_ch10_randomization_and_surrogate_checkers():
+    import pandas as pd
+
+    from xai_tutorial.exercises import ch10
+
+    sanity = pd.DataFrame({"+ output": [1.0, 0.8, 1.0, 1.0], "+ embedding": [0.1, 0.05, 1.0, 0.6]},
+                          index=["attention", "SHAP", "random", "(model accuracy)"])
+    assert ch10.check_randomization({"attention", "random"}, {"random"}, sanity)
+    fb = ch10.check_randomization({"random"}, {"random"}, sanity)
+    assert not fb and "missing ['attention']" in fb.message
+    assert not ch10.check_randomization({"attention", "random"}, {"random", "SHAP"}, sanity)
+    assert not ch10.check_randomization("attention", {"random"}, sanity)
+    assert not ch10.check_randomization({"attention", "random", "lime"}, {"random"}, sanity)
+    trees = pd.DataFrame({"depth": [1, 2, 3, 4], "fidelity (test)": [0.90, 0.96, 0.94, 0.97]})
+    assert ch10.check_surrogate_depth(2, trees)
+    assert not ch10.check_surrogate_depth(4, trees)
+    assert not ch10.check_surrogate_depth(3, trees)
+    assert not ch10.check_surrogate_depth(2.0, trees)
+
+
+def test_bad_target_is_caught_before_the_model_is_called():
+    calls = []
+
+    def counting(x):
+        calls.append(len(x))
+        return additive_model(x)
+
+    s = VOCAB_WEIGHTS[HAND_IDS]
+    for bad in ([0, 1], 1.5, True, "1"):
+        with pytest.raises(ValueError, match="target must be an int"):
+            metrics.deletion_curve(counting, HAND_IDS, s, HAND_VALID, target=bad)
+        with pytest.raises(ValueError, match="target must be an int"):
+            metrics.sufficiency(counting, HAND_IDS, s, HAND_VALID, target=bad)
+    assert calls == []
+    np.testing.assert_allclose(
+        metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=np.array([0])),
+        1 - metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=1))
