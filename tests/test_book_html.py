@@ -95,3 +95,36 @@ def test_mathjax_is_served_from_the_book():
     index = (HTML / "index.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/mathjax" not in index
     assert (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_notebook_can_be_downloaded(page):
+    links = [a.get("href", "") for a in soup(page).select("a")]
+    ipynb = [h for h in links if h.endswith(f"{os.path.basename(page)}.ipynb")]
+    assert ipynb, f"{page}: no download link to the notebook"
+    assert (HTML / os.path.dirname(page) / ipynb[0]).resolve().is_file(), f"{page}: {ipynb[0]} is not in the build"
+
+
+def test_previous_and_next_links_follow_the_toc():
+    pages = toc_files()
+    for before, page, after in zip(pages, pages[1:], pages[2:]):
+        doc = soup(page)
+        prev = doc.select_one("a.left-prev")
+        nxt = doc.select_one("a.right-next")
+        assert prev is not None and nxt is not None, f"{page}: no previous/next links"
+        assert prev["href"].split("#")[0].endswith(f"{os.path.basename(before)}.html"), f"{page}: previous is {prev['href']}"
+        assert nxt["href"].split("#")[0].endswith(f"{os.path.basename(after)}.html"), f"{page}: next is {nxt['href']}"
+
+
+def test_chapters_and_figures_are_numbered_and_glossary_terms_link():
+    numbered = 0
+    for page in notebook_pages():
+        doc = soup(page)
+        title = doc.select_one("main h1").get_text(" ", strip=True)
+        if re.match(r"^\d+\.", title):
+            numbered += 1
+        assert doc.select("a[href*='glossary.html#term-']"), f"{page}: no glossary term links"
+    assert numbered >= len(notebook_pages()) - 1, "chapters are not numbered"
+    captions = [c.get_text(" ", strip=True) for p in notebook_pages() for c in soup(p).select("figcaption")]
+    assert len(captions) >= len(notebook_pages()), "too few numbered figures"
+    assert all(re.match(r"^Fig\. \d+\.\d+", c) for c in captions), captions[:3]
