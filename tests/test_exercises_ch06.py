@@ -1,0 +1,277 @@
+"""Checkers of chapter 6: a right answer passes, each usual mistake fails with a message that names
+it, and wrong context arguments raise clear errors."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from xai_tutorial import models
+from xai_tutorial.data import TextData
+from xai_tutorial.exercises import ch06
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+class Attention(tf.keras.layers.Layer):
+    """The article's layer, as printed (softmax and sum over axis 2)."""
+
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+        self.W1 = tf.keras.layers.Dense(units, activation="relu")
+        self.W2 = tf.keras.layers.Dense(units, activation="relu")
+        self.W3 = tf.keras.layers.Dense(1)
+
+    def scores(self, query, values):
+        dot_product = tf.reduce_sum(tf.multiply(self.W1(query), self.W2(values)), axis=2, keepdims=True)
+        return self.W3(dot_product)  # (batch, time, 1)
+
+    def call(self, query, values):
+        attention_prob = tf.nn.softmax(self.scores(query, values), axis=2)
+        return tf.reduce_sum(attention_prob * values, axis=2)
+
+
+class Fixed(Attention):
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=1)
+        return tf.reduce_sum(a * values, axis=1), tf.squeeze(a, axis=-1)
+
+
+class FixedKeepDims(Attention):  # weights of shape (batch, time, 1) are accepted too
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=1)
+        return tf.reduce_sum(a * values, axis=1), a
+
+
+class ReturnsNone(Attention):  # the notebook's starter cell
+    def call(self, query, values):
+        self.scores(query, values)
+        return None
+
+
+class SoftmaxOverSizeOneAxis(Attention):
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=2)
+        return tf.reduce_sum(a * values, axis=1), tf.squeeze(a, axis=-1)
+
+
+class SumsFeatures(Attention):
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=1)
+        return tf.reduce_sum(a * values, axis=2), tf.squeeze(a, axis=-1)
+
+
+class DoesNotSum(Attention):
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=1)
+        return a * values, tf.squeeze(a, axis=-1)
+
+
+class UniformWeights(Attention):
+    def call(self, query, values):
+        a = tf.ones_like(self.scores(query, values)) / values.shape[1]
+        return tf.reduce_sum(a * values, axis=1), tf.squeeze(a, axis=-1)
+
+
+class ContextOfQueries(Attention):  # right weights, but sums W2(values) instead of the values
+    def call(self, query, values):
+        a = tf.nn.softmax(self.scores(query, values), axis=1)
+        return tf.reduce_sum(a * self.W2(values)[..., :4], axis=1), tf.squeeze(a, axis=-1)
+
+
+class Raises(Attention):
+    def call(self, query, values):
+        raise ValueError("shapes do not match")
+
+
+def test_fixed_attention_right_answers_pass():
+    for cls in (Fixed, FixedKeepDims):
+        res = ch06.check_fixed_attention(cls)
+        assert res, res.message
+        assert "sum to 1" in res.message
+
+
+@pytest.mark.parametrize("cls, words", [
+    (ReturnsNone, "must return two things"),
+    (SoftmaxOverSizeOneAxis, "every weight is 1.0"),
+    (SumsFeatures, "sums over the feature axis"),
+    (DoesNotSum, "did not sum them over time"),
+    (UniformWeights, "keep the article's scores"),
+    (ContextOfQueries, "the context vector"),
+    (Raises, "raised ValueError: shapes do not match"),
+])
+def test_fixed_attention_typical_mistakes_are_named(cls, words):
+    res = ch06.check_fixed_attention(cls)
+    assert not res
+    assert words in res.message
+
+
+def test_fixed_attention_instance_instead_of_class():
+    res = ch06.check_fixed_attention(Fixed(8))
+    assert not res and "pass the layer class itself" in res.message
+
+
+def test_fixed_attention_bad_context_raises():
+    with pytest.raises(ValueError, match="units"):
+        ch06.check_fixed_attention(Fixed, units=0)
+    with pytest.raises(TypeError, match="W1, W2 and W3"):
+        ch06.article_attention_reference(tf.keras.layers.Dense(3), np.zeros((1, 2, 3)), np.zeros((1, 2, 3)))
+
+
+def test_article_attention_reference_matches_the_fixed_layer():
+    x = np.random.default_rng(1).normal(size=(2, 6, 4)).astype(np.float32)
+    layer = Fixed(5)
+    context, weights = layer(x, x)
+    ref_context, ref_weights = ch06.article_attention_reference(layer, x, x)
+    np.testing.assert_allclose(ref_weights, np.asarray(weights), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ref_context, np.asarray(context), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ref_weights.sum(axis=1), 1.0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+SEQ_LEN = 7
+IDS = np.array([5, 3, 9, 2, 0, 0, 0])  # four real tokens, then padding
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return models.build_text_attention_classifier(12, SEQ_LEN, embed_dim=6, hidden_dim=5,
+                                                  attention_units=4, seed=3)
+
+
+@pytest.fixture(scope="module")
+def conv_clf():
+    return models.build_text_attention_classifier(12, SEQ_LEN, embed_dim=6, hidden_dim=5,
+                                                  attention_units=4, encoder="conv", seed=3)
+
+
+def by_hand(clf, ids, mask_padding=True):
+    """The learner's computation with NumPy (the exercise's solution)."""
+    (E,) = clf.model.get_layer("embedding").get_weights()
+    W_e, b_e = clf.model.get_layer("encoder").get_weights()
+    W, b, v = clf.model.get_layer("attention_pool").get_weights()
+    w_o, b_o = clf.model.get_layer("output").get_weights()
+    h = np.tanh(E[ids] @ W_e + b_e)
+    s = (np.tanh(h @ W + b) @ v)[:, 0]
+    if mask_padding:
+        s = np.where(ids != 0, s, -np.inf)
+    a = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+    c = a @ h
+    return c, a, h, (c @ w_o + b_o)[0]
+
+
+@pytest.mark.parametrize("which", ["clf", "conv_clf"])
+def test_context_by_layers_matches_the_model(which, request):
+    model = request.getfixturevalue(which)
+    context, weights, prob = ch06.context_by_layers(model, IDS)
+    np.testing.assert_allclose(prob, model.predict_proba(IDS[None])[0], rtol=1e-5)
+    np.testing.assert_allclose(weights, model.attention_weights(IDS[None])[0], rtol=1e-5, atol=1e-7)
+    assert context.shape == (5,) and np.all(weights[IDS == 0] == 0)
+
+
+def test_context_by_layers_conv_reads_no_padding(conv_clf):
+    # the same real tokens followed by a different amount of padding give the same context
+    short = models.build_text_attention_classifier(12, 5, embed_dim=6, hidden_dim=5, attention_units=4,
+                                                   encoder="conv", seed=3)
+    short.model.set_weights(conv_clf.model.get_weights())
+    long_context, _, _ = ch06.context_by_layers(conv_clf, IDS)
+    short_context, _, _ = ch06.context_by_layers(short, IDS[:5])
+    np.testing.assert_allclose(long_context, short_context, rtol=1e-5, atol=1e-7)
+
+
+def test_context_by_hand_right_answer_passes(clf):
+    c, _, _, logit = by_hand(clf, IDS)
+    p = 1 / (1 + np.exp(-logit))
+    res = ch06.check_context_by_hand(c, clf, IDS, prob=p)
+    assert res and "matches the model's prediction" in res.message
+    assert ch06.check_context_by_hand(c, clf, IDS)
+    assert ch06.check_context_by_hand(c[None], clf, IDS)  # a (1, hidden) row is accepted
+
+
+def test_context_by_hand_typical_mistakes_are_named(clf):
+    c, a, h, logit = by_hand(clf, IDS)
+    p = 1 / (1 + np.exp(-logit))
+    cases = [
+        (a, p, "that is the shape of the weights"),
+        (a[:, None] * h, p, "did not sum over time"),
+        (by_hand(clf, IDS, mask_padding=False)[0], p, "the padding positions got attention"),
+        (None, p, "context is None"),
+        ("context", p, "must be an array of numbers"),
+        (c + 0.1, p, "the context vector"),
+        (c, logit, "did you forget the sigmoid?"),
+        (c, 1 - p, "differs from the model's"),
+        (c, [p, p], "prob must be one number"),
+    ]
+    for context, prob, words in cases:
+        res = ch06.check_context_by_hand(context, clf, IDS, prob=prob)
+        assert not res, words
+        assert words in res.message, (words, res.message)
+
+
+def test_context_by_hand_bad_context_raises(clf):
+    c = by_hand(clf, IDS)[0]
+    with pytest.raises(TypeError, match="TextAttentionClassifier"):
+        ch06.check_context_by_hand(c, object(), IDS)
+    with pytest.raises(ValueError, match=r"shape \(7,\)"):
+        ch06.check_context_by_hand(c, clf, IDS[:5])
+    with pytest.raises(ValueError, match="token_ids"):
+        ch06.check_context_by_hand(c, clf, IDS[None])
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+@pytest.fixture(scope="module")
+def texts():
+    vocab = ("<pad>", "<unk>", "good", "bad", "film", "plot")
+    ids = np.zeros((4, 12), dtype=np.int32)
+    ids[0, :3] = [2, 4, 5]        # short: 3 tokens, the largest weight of all
+    ids[1, :10] = [4] * 9 + [2]   # 10 tokens, the answer
+    ids[2, :12] = [5] * 11 + [3]  # 12 tokens, a smaller peak
+    ids[3, :11] = [4] * 11        # 11 tokens, flat
+    return TextData(ids, np.array([1, 1, 0, 0]), vocab)
+
+
+@pytest.fixture(scope="module")
+def weights(texts):
+    w = np.where(texts.padding_mask, 1.0, 0.0)
+    w[0, :3] = [0.9, 0.05, 0.05]
+    w[1, :10] = [0.2 / 9] * 9 + [0.8]
+    w[2, :12] = [0.5 / 11] * 11 + [0.5]
+    w[3] /= w[3].sum()
+    return w
+
+
+def test_most_concentrated_right_answer(texts, weights):
+    assert ch06.most_concentrated_index(weights, texts) == 1
+    res = ch06.check_most_concentrated(1, weights, texts)
+    assert res and "0.800" in res.message and "'good'" in res.message
+    assert ch06.check_most_concentrated(np.int64(1), weights, texts)
+    assert ch06.check_most_concentrated(np.array(1), weights, texts)  # what np.argmax returns
+
+
+def test_most_concentrated_typical_mistakes_are_named(texts, weights):
+    res = ch06.check_most_concentrated(0, weights, texts)  # the plain arg-max, ignoring length
+    assert not res and "only 3 real token(s)" in res.message
+    res = ch06.check_most_concentrated(2, weights, texts)
+    assert not res and "example 1 reaches 0.8000" in res.message
+    res = ch06.check_most_concentrated(1.0, weights, texts)
+    assert not res and "one integer index" in res.message
+    res = ch06.check_most_concentrated(None, weights, texts)
+    assert not res and "one integer index" in res.message
+    res = ch06.check_most_concentrated(True, weights, texts)
+    assert not res and "one integer index" in res.message
+    res = ch06.check_most_concentrated(np.array([1, 2]), weights, texts)
+    assert not res and "one integer index" in res.message
+    res = ch06.check_most_concentrated(7, weights, texts)
+    assert not res and "use 0 to 3" in res.message
+
+
+def test_most_concentrated_bad_context_raises(texts, weights):
+    with pytest.raises(TypeError, match="TextData"):
+        ch06.check_most_concentrated(1, weights, texts.token_ids)
+    with pytest.raises(ValueError, match=r"shape \(4, 12\)"):
+        ch06.check_most_concentrated(1, weights[:, :5], texts)
+    with pytest.raises(ValueError, match="at least 13 real tokens"):
+        ch06.check_most_concentrated(1, weights, texts, min_tokens=13)
+    with pytest.raises(ValueError, match="min_tokens"):
+        ch06.check_most_concentrated(1, weights, texts, min_tokens=0)

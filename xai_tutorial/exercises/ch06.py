@@ -1,0 +1,307 @@
+"""Checkers for the exercises of chapter 6, *The article's attention model*.
+
+Each checker computes the expected answer itself from the objects the notebook already has (the
+learner's layer class, the trained classifier, the test set) and returns a
+:class:`~xai_tutorial.exercises.Feedback` that says what is right or, for the usual mistakes,
+what exactly is wrong.
+
+A wrong *answer* (the first argument) never raises: it gets a Feedback that explains the problem.
+Wrong *context* arguments (a classifier of the wrong kind, weights of the wrong shape) raise
+``TypeError`` or ``ValueError``, because they are a bug in the calling cell rather than a wrong
+solution.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from .._validation import as_float_array, as_int_array, check_int
+from ..data import TextData
+from .core import Feedback, _describe, check_array
+
+__all__ = ["article_attention_reference", "check_fixed_attention", "context_by_layers",
+           "check_context_by_hand", "most_concentrated_index", "check_most_concentrated"]
+
+
+def _error_text(exc: Exception) -> str:
+    """A one-line description of an exception, without the context lines and colour codes Keras adds."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    keep = [ln.strip() for ln in text.splitlines()
+            if ln.strip() and not ln.strip().startswith(("Exception encountered when calling",
+                                                         "Arguments received by", "•"))]
+    return f"{type(exc).__name__}: {' '.join(keep)}" if keep else type(exc).__name__
+
+
+def _softmax(s: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+def article_attention_reference(layer: Any, query: np.ndarray, values: np.ndarray
+                                ) -> tuple[np.ndarray, np.ndarray]:
+    """The corrected article attention, computed with the layer's own ``W1``, ``W2``, ``W3``.
+
+    Scores as in the article, ``s_t = W3(sum_k W1(q)_tk * W2(v)_tk)``, then weights
+    ``a = softmax(s)`` over the time axis and ``context = sum_t a_t v_t``.
+
+    Parameters
+    ----------
+    layer : the article's ``Attention`` layer (or a subclass), with sub-layers ``W1``, ``W2``, ``W3``
+    query, values : arrays of shape (batch, seq_len, features)
+
+    Returns
+    -------
+    (context, weights)
+        ``context`` of shape (batch, features) and ``weights`` of shape (batch, seq_len).
+    """
+    for name in ("W1", "W2", "W3"):
+        if not callable(getattr(layer, name, None)):
+            raise TypeError(f"layer must have the article's sub-layers W1, W2 and W3, got a "
+                            f"{type(layer).__name__} without {name}")
+    q = as_float_array(query, "query", ndim=3).astype(np.float32)
+    v = as_float_array(values, "values", ndim=3).astype(np.float32)
+    dot = np.sum(np.asarray(layer.W1(q)) * np.asarray(layer.W2(v)), axis=2, keepdims=True)
+    scores = np.asarray(layer.W3(dot), dtype=np.float64)[..., 0]  # (batch, seq_len)
+    weights = _softmax(scores, axis=1)
+    return np.einsum("bt,btf->bf", weights, v.astype(np.float64)), weights
+
+
+def check_fixed_attention(layer_cls: Any, *, units: int = 8, seed: int = 0) -> Feedback:
+    """Check a corrected version of the article's ``Attention`` layer.
+
+    The class is instantiated as ``layer_cls(units)`` and called as ``layer(x, x)`` on a random
+    batch of shape (3, 5, 4). Its call must return ``(context, weights)`` with ``weights`` of shape
+    (3, 5) (or (3, 5, 1)) summing to 1 over time and ``context`` of shape (3, 4) equal to
+    ``sum_t a_t v_t``.
+
+    Parameters
+    ----------
+    layer_cls : class
+        The learner's layer class (a subclass of the article's ``Attention``).
+    units : int, default 8
+        Passed to the constructor.
+    seed : int, default 0
+        Seed of the random test batch.
+    """
+    units = check_int(units, "units", 1)
+    if not isinstance(layer_cls, type):
+        return Feedback(False, f"pass the layer class itself (e.g. FixedAttention), got {_describe(layer_cls)}")
+    x = np.random.default_rng(seed).normal(size=(3, 5, 4)).astype(np.float32)
+    try:
+        layer = layer_cls(units)
+        out = layer(x, x)
+    except Exception as exc:  # the learner's code may raise anything
+        return Feedback(False, f"calling {layer_cls.__name__}({units})(x, x) raised {_error_text(exc)}")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return Feedback(False, "call must return two things, (context_vector, attention_weights), "
+                               f"got {_describe(out)}")
+    try:
+        context = np.asarray(out[0], dtype=np.float64)
+        weights = np.asarray(out[1], dtype=np.float64)
+        expected_context, expected_weights = article_attention_reference(layer, x, x)
+    except (TypeError, ValueError) as exc:
+        return Feedback(False, f"could not read the layer's outputs or sub-layers: {exc}")
+    if weights.shape == (3, 5, 1):
+        weights = weights[..., 0]
+    if weights.shape != (3, 5):
+        return Feedback(False, f"the weights have shape {weights.shape}; expected one weight per "
+                               "position, shape (batch, seq_len) = (3, 5)")
+    if np.allclose(weights, 1.0):
+        return Feedback(False, "every weight is 1.0: the softmax still runs over the last axis, "
+                               "which has size 1; take it over the time axis (axis=1)")
+    if not np.allclose(weights.sum(axis=1), 1.0, atol=1e-5):
+        return Feedback(False, "the weights of an example must sum to 1 over time (axis=1), got sums "
+                               f"{np.round(weights.sum(axis=1), 4).tolist()}")
+    res = check_array(weights, expected_weights, name="the attention weights", rtol=1e-4, atol=1e-6)
+    if not res:
+        return Feedback(False, res.message + "; keep the article's scores W3(sum(W1(q) * W2(v))) "
+                                             "and change only the softmax axis")
+    if context.shape == (3, 5):
+        return Feedback(False, "the context has shape (3, 5): it sums over the feature axis (axis=2); "
+                               "sum over time (axis=1) to get one vector of 4 features per example")
+    if context.shape == (3, 5, 4):
+        return Feedback(False, "the context has shape (3, 5, 4): you weighted the values but did "
+                               "not sum them over time (axis=1)")
+    res = check_array(context, expected_context, name="the context vector", rtol=1e-4, atol=1e-6)
+    if not res:
+        return res
+    return Feedback(True, "the weights sum to 1 over the 5 positions and the context is "
+                          "sum_t a_t v_t, of shape (batch, features).")
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+def _check_classifier(clf: Any) -> None:
+    for name in ("model", "embed", "attention"):
+        if not hasattr(clf, name):
+            raise TypeError("clf must be a TextAttentionClassifier from "
+                            f"models.build_text_attention_classifier, got {type(clf).__name__}")
+
+
+def context_by_layers(clf: Any, token_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Context vector, attention weights and P(positive) of one sequence, from the model's layers.
+
+    Parameters
+    ----------
+    clf : TextAttentionClassifier
+    token_ids : int array of shape (seq_len,)
+
+    Returns
+    -------
+    (context, weights, prob)
+        ``context`` of shape (hidden_dim,), ``weights`` of shape (seq_len,) and ``prob`` a float.
+    """
+    from keras import ops
+
+    _check_classifier(clf)
+    ids = as_int_array(token_ids, "token_ids", ndim=1)
+    seq_len = clf.model.inputs[0].shape[1]
+    if ids.shape[0] != seq_len:
+        raise ValueError(f"token_ids must be one sequence of shape ({seq_len},), got {ids.shape}")
+    batch = ids[None].astype(np.int32)
+    mask = batch != 0
+    emb = clf.embed(batch, training=False)
+    # as in the model: padded embeddings are zeroed BEFORE the encoder, so that a convolutional
+    # encoder reads nothing from padding (for a Dense encoder this changes only padded h_t,
+    # whose attention weight is 0)
+    h = clf.model.get_layer("encoder")(emb * ops.cast(mask, emb.dtype)[..., None])
+    context, weights = clf.model.get_layer("attention_pool")(h, mask=mask)
+    prob = float(np.asarray(clf.model.get_layer("output")(context))[0, 0])
+    return np.asarray(context, dtype=np.float64)[0], np.asarray(weights, dtype=np.float64)[0], prob
+
+
+def check_context_by_hand(context: Any, clf: Any, token_ids: np.ndarray, prob: Any = None) -> Feedback:
+    """Check a context vector ``sum_t a_t h_t`` (and optionally P(positive)) computed by hand.
+
+    Parameters
+    ----------
+    context : array of shape (hidden_dim,)
+        The learner's context vector of the sequence.
+    clf : TextAttentionClassifier
+        The trained classifier whose weights were used.
+    token_ids : int array of shape (seq_len,)
+        The sequence.
+    prob : float, optional
+        The learner's P(positive) = sigmoid(w . context + b); checked if given.
+    """
+    expected, weights, expected_prob = context_by_layers(clf, token_ids)
+    if context is None:
+        return Feedback(False, "context is None: did the cell forget to compute it?")
+    try:
+        c = np.asarray(context, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Feedback(False, f"context must be an array of numbers, got {_describe(context)}")
+    if c.ndim == 2 and c.shape[0] == 1:
+        c = c[0]
+    if c.shape == weights.shape and c.shape != expected.shape:
+        return Feedback(False, f"context has shape {c.shape}, one number per position: that is the "
+                               f"shape of the weights; the context has one number per hidden unit, "
+                               f"shape {expected.shape}")
+    if c.ndim == 2 and c.shape == (weights.shape[0], expected.shape[0]):
+        return Feedback(False, f"context has shape {c.shape}: you weighted each h_t but did not sum "
+                               "over time (axis 0)")
+    if c.shape == expected.shape and not np.allclose(c, expected, rtol=1e-4, atol=1e-5):
+        n_real = int(np.count_nonzero(np.asarray(token_ids)))
+        if n_real < weights.shape[0]:
+            # the same computation with padding not masked out
+            ids = np.asarray(token_ids)
+            emb = np.asarray(clf.embed(ids[None].astype(np.int32), training=False))
+            h = np.asarray(clf.model.get_layer("encoder")(emb))[0].astype(np.float64)
+            pool = clf.model.get_layer("attention_pool")
+            s = np.asarray(pool.score_vector(pool.score_dense(h[None])))[0, :, 0]
+            unmasked = _softmax(s, axis=0) @ h
+            if np.allclose(c, unmasked, rtol=1e-4, atol=1e-5):
+                return Feedback(False, f"the padding positions got attention: only the first {n_real} "
+                                       "positions are real tokens; mask the others out before the "
+                                       "softmax (or use the model's weights, which are 0 there)")
+    res = check_array(c, expected, name="the context vector", rtol=1e-4, atol=1e-5)
+    if not res:
+        return res
+    if prob is not None:
+        try:
+            p = float(np.asarray(prob, dtype=np.float64).reshape(-1)[0]) if np.size(prob) == 1 else None
+        except (TypeError, ValueError):
+            p = None
+        if p is None:
+            return Feedback(False, f"prob must be one number, got {_describe(prob)}")
+        if abs(p - expected_prob) > 1e-4:
+            hint = " (did you forget the sigmoid?)" if not 0.0 <= p <= 1.0 else ""
+            return Feedback(False, f"the context is right, but P(positive) = {p:.6g} differs from the "
+                                   f"model's {expected_prob:.6g}{hint}")
+        return Feedback(True, f"the context sum_t a_t h_t matches the attention layer, and "
+                              f"sigmoid(w . c + b) = {p:.4g} matches the model's prediction.")
+    return Feedback(True, "the context sum_t a_t h_t matches the model's attention layer.")
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+def _check_weights(weights: Any, texts: TextData) -> np.ndarray:
+    if not isinstance(texts, TextData):
+        raise TypeError(f"texts must be a TextData, got {type(texts).__name__}")
+    w = as_float_array(weights, "weights", ndim=2)
+    if w.shape != texts.token_ids.shape:
+        raise ValueError(f"weights must have shape {texts.token_ids.shape} (one row per example), got {w.shape}")
+    return w
+
+
+def most_concentrated_index(weights: np.ndarray, texts: TextData, min_tokens: int = 10) -> int:
+    """Index of the example, among those with at least ``min_tokens`` real tokens, with the largest
+    single attention weight (ties: the first).
+
+    Parameters
+    ----------
+    weights : array of shape (n, seq_len)
+    texts : TextData
+    min_tokens : int, default 10
+    """
+    w = _check_weights(weights, texts)
+    min_tokens = check_int(min_tokens, "min_tokens", 1)
+    eligible = texts.lengths >= min_tokens
+    if not eligible.any():
+        raise ValueError(f"no example has at least {min_tokens} real tokens")
+    peak = np.where(eligible, w.max(axis=1), -np.inf)
+    return int(np.argmax(peak))
+
+
+def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
+                            min_tokens: int = 10) -> Feedback:
+    """Check the index of the most concentrated attention map among examples with ``min_tokens``+ tokens.
+
+    Parameters
+    ----------
+    index : int
+        The learner's answer, a row of ``weights``.
+    weights : array of shape (n, seq_len)
+        Attention weights of the examples.
+    texts : TextData
+        The examples.
+    min_tokens : int, default 10
+        Only examples with at least this many real tokens compete.
+    """
+    expected = most_concentrated_index(weights, texts, min_tokens)
+    w = np.asarray(weights, dtype=np.float64)
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        arr = np.asarray(index) if not isinstance(index, (str, bytes)) else None
+        if arr is not None and arr.size == 1 and np.issubdtype(arr.dtype, np.integer):
+            index = int(arr.item())
+        else:
+            return Feedback(False, f"the answer must be one integer index, got {_describe(index)} "
+                                   "(np.argmax returns one; convert it with int(...))")
+    index = int(index)
+    if not 0 <= index < len(texts):
+        return Feedback(False, f"index {index} is not an example: use 0 to {len(texts) - 1}")
+    n_tok = int(texts.lengths[index])
+    if n_tok < min_tokens:
+        return Feedback(False, f"example {index} has only {n_tok} real token(s), and a short text "
+                               f"concentrates attention trivially; consider only examples with at "
+                               f"least {min_tokens} tokens")
+    if index != expected:
+        return Feedback(False, f"example {index} peaks at a weight of {w[index].max():.4f}, but example "
+                               f"{expected} reaches {w[expected].max():.4f}")
+    top = int(np.argmax(w[index]))
+    return Feedback(True, f"example {index}: {w[index, top]:.3f} of its attention goes to "
+                          f"'{texts.vocab[texts.token_ids[index, top]]}'.")
