@@ -25,6 +25,7 @@ def test_every_chapter_has_three_solved_exercises_with_unique_labels():
         items = exercise_index.exercises_of(page)
         assert len(items) >= 3, f"{page}: {len(items)} exercises"
         assert all(ex.has_solution for ex in items), f"{page}: an exercise without a solution"
+        assert all(ex.checkers for ex in items), f"{page}: a solution that calls no checker"
         labels += [ex.label for ex in items]
     assert len(labels) == len(set(labels)), "exercise labels must be unique across the book"
 
@@ -61,3 +62,14 @@ def test_figure_caption_is_the_stated_finding_of_a_single_figure_cell():
     assert figure_captions.caption_of(loop) is None
     numbers = 'plt.title(f"accuracy {acc:.2f}")\nplt.show()'
     assert figure_captions.caption_of(numbers) is None
+
+
+def test_a_figure_cell_that_also_shows_a_table_gets_no_caption():
+    import figure_captions
+
+    table_after = 'plt.title("A finding")\nplt.show()\npd.DataFrame({"a": [1]})'
+    assert figure_captions.caption_of(table_after) is None
+    display_call = 'plt.title("A finding")\nplt.show()\ndisplay(df)'
+    assert figure_captions.caption_of(display_call) is None
+    print_after = 'plt.title("A finding")\nplt.show()\nprint("done")'
+    assert figure_captions.caption_of(print_after) == "A finding."

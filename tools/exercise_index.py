@@ -28,6 +28,7 @@ class Exercise:
     label: str
     title: str
     has_solution: bool
+    checkers: tuple[str, ...] = ()
 
 
 def chapters() -> list[str]:
@@ -41,13 +42,28 @@ def exercises_of(docname: str) -> list[Exercise]:
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     title_match = re.search(r"^# (.+)$", markdown, re.MULTILINE)
     title = title_match.group(1).strip() if title_match else docname
-    solved = set(re.findall(r"\{solution(?:-start)?\}[ \t]*([\w-]+)", markdown))
+    # the checkers called in the code cells of each (gated) solution
+    checkers: dict[str, list[str]] = {}
+    current = None
+    for cell in nb.cells:
+        start = re.search(r"\{solution(?:-start)?\}[ \t]*([\w-]+)", cell.source) if cell.cell_type == "markdown" else None
+        if start:
+            current = start.group(1)
+            checkers.setdefault(current, [])
+        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
+            current = None
+        elif current and cell.cell_type == "code":
+            for name in re.findall(r"\b(ch\d\d\.check_\w+)\(", cell.source):
+                if name not in checkers[current]:
+                    checkers[current].append(name)
     out = []
     for m in EXERCISE.finditer(markdown):
         label = re.search(r"^:label:[ \t]*(\S+)", m.group("opts"), re.MULTILINE)
         if label is None:
             raise ValueError(f"{docname}: exercise '{m.group('title')}' has no :label:")
-        out.append(Exercise(docname, title, label.group(1), m.group("title").strip(), label.group(1) in solved))
+        key = label.group(1)
+        out.append(Exercise(docname, title, key, m.group("title").strip(), key in checkers,
+                            tuple(checkers.get(key, ()))))
     return out
 
 
@@ -56,8 +72,9 @@ def render() -> str:
         "# Exercises by chapter",
         "",
         "Every exercise of the book, for teachers planning a session. Each one has a hidden solution",
-        "that runs when the book is built and an automatic check (from `xai_tutorial.exercises`) that",
-        "tells a learner what is wrong. The list is generated from the chapters by",
+        "that runs when the book is built, and the automatic check listed here: a learner calls it on",
+        "their own answer (`from xai_tutorial.exercises import ch03`, then `ch03.check_...(answer)`)",
+        "and it says what is right or what is wrong. The list is generated from the chapters by",
         "`tools/exercise_index.py`; a unit test fails if it falls out of date.",
         "",
     ]
@@ -65,9 +82,10 @@ def render() -> str:
         items = exercises_of(docname)
         if not items:
             continue
-        lines += [f"## {{doc}}`/{docname}`", "", "| exercise | solution |", "|---|---|"]
+        lines += [f"## {{doc}}`/{docname}`", "", "| exercise | automatic check |", "|---|---|"]
         for ex in items:
-            lines.append(f"| {{ref}}`{ex.title or ex.label} <{ex.label}>` | {'yes' if ex.has_solution else 'no'} |")
+            check = ", ".join(f"`{c}`" for c in ex.checkers) or "none"
+            lines.append(f"| {{ref}}`{ex.title or ex.label} <{ex.label}>` | {check} |")
         lines.append("")
     return "\n".join(lines)
 

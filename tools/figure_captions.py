@@ -2,7 +2,8 @@
 
 Usage: python tools/figure_captions.py [--check] [NOTEBOOK ...]
 
-A code cell that draws exactly one figure (one ``plt.show()``, not inside a loop) gets the
+A code cell that draws exactly one figure (one ``plt.show()``, not inside a loop) and displays
+nothing else (no table, no value as its last line) gets the
 myst-nb cell metadata ``{"mystnb": {"figure": {"name": "fig-NN-k", "caption": ...}}}``, so the
 book renders its output as a numbered figure ("Fig. 3.2") with a caption that can be referenced.
 The caption is the figure's own title, which in this book states the finding: the last literal
@@ -52,6 +53,22 @@ def _shows(tree: ast.AST) -> tuple[int, bool]:
     return count, in_loop
 
 
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        f = node.func
+        return f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+    return None
+
+
+def _other_rich_output(tree: ast.Module) -> bool:
+    """Whether the cell also displays something else (a table, a value): myst-nb would wrap it in
+    the same figure, and the figure's name would be defined twice."""
+    if any(_call_name(n) == "display" for n in ast.walk(tree)):
+        return True
+    last = tree.body[-1] if tree.body else None
+    return isinstance(last, ast.Expr) and _call_name(last.value) not in ("show", "print", "tight_layout")
+
+
 def caption_of(source: str) -> str | None:
     """The caption for a cell that draws one figure, or None."""
     try:
@@ -59,7 +76,7 @@ def caption_of(source: str) -> str | None:
     except SyntaxError:  # IPython magics: leave the cell alone
         return None
     n_show, in_loop = _shows(tree)
-    if n_show != 1 or in_loop:
+    if n_show != 1 or in_loop or _other_rich_output(tree):
         return None
     titles: dict[str, list[str]] = {"suptitle": [], "title": []}
     for node in ast.walk(tree):
@@ -87,6 +104,12 @@ def annotate(nb: nbformat.NotebookNode, chapter: str) -> bool:
         caption = caption_of(cell.source)
         figure = cell.metadata.get("mystnb", {}).get("figure")
         if caption is None and figure is None:
+            continue
+        if caption is None and figure.get("name", "").startswith("fig-"):  # no longer one figure
+            del cell.metadata["mystnb"]["figure"]
+            if not cell.metadata["mystnb"]:
+                del cell.metadata["mystnb"]
+            changed = True
             continue
         k += 1
         want = {"name": f"fig-{chapter}-{k}", "caption": (figure or {}).get("caption") or caption}
