@@ -16,18 +16,23 @@ if not (STUDENT / "index.html").exists():
 
 
 def solution_lines(page: str) -> list[str]:
-    """Distinctive source lines of the code cells inside the chapter's solutions."""
+    """Distinctive source lines of the code cells inside the chapter's solutions: lines that
+    appear nowhere else in the notebook (not in the exercise text, not in a starter cell)."""
     nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
-    inside, lines = False, []
+    inside, solution, elsewhere = False, [], []
     for cell in nb.cells:
         if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
             inside = True
         elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
             inside = False
         elif inside and cell.cell_type == "code":
-            lines += [ln.strip() for ln in cell.source.splitlines()
-                      if len(ln.strip()) >= 25 and not ln.strip().startswith(("#", "import", "from"))]
-    return lines
+            solution += cell.source.splitlines()
+            continue
+        elsewhere.append(cell.source)
+    rest = "\n".join(elsewhere)
+    return [ln.strip() for ln in solution
+            if len(ln.strip()) >= 25 and not ln.strip().startswith(("#", "import", "from"))
+            and ln.strip() not in rest]
 
 
 def normalise(text: str) -> str:
