@@ -26,18 +26,23 @@ __all__ = ["rationale_auc", "precision_at_k", "rank_correlation", "deletion_curv
 ERASER_FRACTIONS: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.50)
 
 
+def _check_valid(valid: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """The mask of real positions: all True if ``valid`` is None, else a checked bool array."""
+    if valid is None:
+        return np.ones(shape, dtype=bool)
+    v = np.asarray(valid)
+    if v.dtype != bool or v.shape != shape:
+        raise ValueError(f"valid must be a bool array of shape {shape}, got {v.dtype} {v.shape}")
+    return v
+
+
 def _check_pair(scores: np.ndarray, truth: np.ndarray, valid: np.ndarray | None,
                 name: str = "truth") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = as_float_array(scores, "scores", ndim=2)
     t = np.asarray(truth)
     if t.shape != s.shape:
         raise ValueError(f"scores and {name} must have the same shape, got {s.shape} and {t.shape}")
-    if valid is None:
-        v = np.ones(s.shape, dtype=bool)
-    else:
-        v = np.asarray(valid)
-        if v.dtype != bool or v.shape != s.shape:
-            raise ValueError(f"valid must be a bool array of shape {s.shape}, got {v.dtype} {v.shape}")
+    v = _check_valid(valid, s.shape)
     return s, t, v
 
 
@@ -154,12 +159,7 @@ def _prepare_perturbation(predict_fn: Callable, x: np.ndarray, scores: np.ndarra
     s = as_float_array(scores, "scores", ndim=2)
     if s.shape != arr.shape[:2]:
         raise ValueError(f"scores must have shape (batch, n_positions) = {arr.shape[:2]}, got {s.shape}")
-    if valid is None:
-        v = np.ones(s.shape, dtype=bool)
-    else:
-        v = np.asarray(valid)
-        if v.dtype != bool or v.shape != s.shape:
-            raise ValueError(f"valid must be a bool array of shape {s.shape}, got {v.dtype} {v.shape}")
+    v = _check_valid(valid, s.shape)
     empty = np.flatnonzero(~v.any(axis=1))
     if empty.size:
         raise ValueError(f"every example needs at least one real (valid) position; example(s) "
