@@ -108,6 +108,18 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.nda
     return softmax(scores, axis=-1)
 
 
+def _check_qkv(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queries, keys and values as float arrays, at least 2-D, with as many values as keys."""
+    q = as_float_array(q, "q")
+    k = as_float_array(k, "k")
+    v = as_float_array(v, "v")
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"q, k and v must be at least 2-D, got shapes {q.shape}, {k.shape}, {v.shape}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"k and v must have the same number of keys, got {k.shape[-2]} and {v.shape[-2]}")
+    return q, k, v
+
+
 def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
                                  mask: np.ndarray | None = None, *,
                                  scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -128,15 +140,9 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
     (output, weights)
         ``output`` of shape (..., n_queries, d_v), ``weights`` of shape (..., n_queries, n_keys).
     """
-    q = as_float_array(q, "q")
-    k = as_float_array(k, "k")
-    v = as_float_array(v, "v")
-    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
-        raise ValueError(f"q, k and v must be at least 2-D, got shapes {q.shape}, {k.shape}, {v.shape}")
+    q, k, v = _check_qkv(q, k, v)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must share their last dimension d_k, got {q.shape[-1]} and {k.shape[-1]}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must have the same number of keys, got {k.shape[-2]} and {v.shape[-2]}")
     d_k = q.shape[-1]
     scale = 1.0 / np.sqrt(d_k) if scale is None else float(scale)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
@@ -173,13 +179,7 @@ def additive_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, W_q: np.ndar
     The hidden features have shape (..., n_queries, n_keys, units), so memory grows with
     ``n_queries * n_keys * units``, ``units`` times more than the scores of dot-product attention.
     """
-    q = as_float_array(q, "q")
-    k = as_float_array(k, "k")
-    v = as_float_array(v, "v")
-    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
-        raise ValueError(f"q, k and v must be at least 2-D, got shapes {q.shape}, {k.shape}, {v.shape}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must have the same number of keys, got {k.shape[-2]} and {v.shape[-2]}")
+    q, k, v = _check_qkv(q, k, v)
     W_q = as_float_array(W_q, "W_q", ndim=2)
     W_k = as_float_array(W_k, "W_k", ndim=2)
     w_v = as_float_array(w_v, "w_v", ndim=1)
