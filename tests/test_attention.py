@@ -49,16 +49,16 @@ def test_causal_mask_is_lower_triangular_and_boolean():
 
 
 def test_padding_mask_marks_the_first_length_keys():
-    m = A.padding_mask(np.array([2, 4]), 4)
+    m = A.key_padding_mask(np.array([2, 4]), 4)
     assert m.shape == (2, 1, 4)
     np.testing.assert_array_equal(m[:, 0], [[1, 1, 0, 0], [1, 1, 1, 1]])
     with pytest.raises(ValueError, match="lengths must lie"):
-        A.padding_mask(np.array([0, 3]), 4)
+        A.key_padding_mask(np.array([0, 3]), 4)
 
 
 def test_masked_softmax_gives_masked_keys_exactly_zero():
     scores = RNG.normal(size=(2, 3, 5))
-    mask = np.broadcast_to(A.padding_mask(np.array([2, 5]), 5), scores.shape)
+    mask = np.broadcast_to(A.key_padding_mask(np.array([2, 5]), 5), scores.shape)
     w = A.masked_softmax(scores, mask)
     assert np.all(w[~mask] == 0.0)
     np.testing.assert_allclose(w.sum(axis=-1), 1.0, atol=1e-12)
@@ -108,7 +108,7 @@ def test_scaled_dot_product_attention_masks_and_rows_sum_to_one():
     _, w = A.scaled_dot_product_attention(q, q, q, A.causal_mask(5))
     np.testing.assert_allclose(w.sum(axis=-1), 1.0, atol=1e-12)
     assert np.all(w[:, ~A.causal_mask(5)] == 0.0)
-    _, w = A.scaled_dot_product_attention(q, q, q, A.padding_mask(np.array([3, 5]), 5))
+    _, w = A.scaled_dot_product_attention(q, q, q, A.key_padding_mask(np.array([3, 5]), 5))
     assert np.all(w[0, :, 3:] == 0.0) and np.all(w[1] > 0)
 
 
@@ -151,7 +151,7 @@ def test_additive_attention_matches_the_formula_per_pair():
 def test_additive_attention_masks_and_batches():
     q, k = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 5, 4))
     W, w_v = RNG.normal(size=(4, 3)), RNG.normal(size=3)
-    mask = A.padding_mask(np.array([2, 5]), 5)
+    mask = A.key_padding_mask(np.array([2, 5]), 5)
     out, w = A.additive_attention(q, k, k, W, W, w_v, mask)
     assert out.shape == (2, 3, 4) and w.shape == (2, 3, 5)
     assert np.all(w[0, :, 2:] == 0.0)
@@ -192,7 +192,7 @@ def test_multi_head_attention_equals_a_loop_over_heads():
     W_q, W_k = RNG.normal(size=(6, h, dk)), RNG.normal(size=(3, h, dk))
     W_v, W_o = RNG.normal(size=(3, h, dv)), RNG.normal(size=(h, dv, 7))
     b_q, b_o = RNG.normal(size=(h, dk)), RNG.normal(size=7)
-    mask = A.padding_mask(np.array([5, 2]), 5)
+    mask = A.key_padding_mask(np.array([5, 2]), 5)
     out, w = A.multi_head_attention(x_q, x_kv, W_q, W_k, W_v, W_o, h, mask, b_q=b_q, b_o=b_o)
     assert out.shape == (2, 4, 7) and w.shape == (2, h, 4, 5)
     ref = np.zeros((2, 4, 7))

@@ -36,7 +36,7 @@ def test_numpy_attention_equals_keras_mha_with_identity_projections():
     eye = np.eye(d, dtype="float32")
     mha.set_weights([eye[:, None, :], np.zeros((1, d)), eye[:, None, :], np.zeros((1, d)),
                      eye[:, None, :], np.zeros((1, d)), eye[None], np.zeros(d)])
-    mask = np.broadcast_to(A.padding_mask(np.array([5, 3]), 5), (2, 3, 5))
+    mask = np.broadcast_to(A.key_padding_mask(np.array([5, 3]), 5), (2, 3, 5))
     out, scores = mha(x_q, x_kv, attention_mask=mask, return_attention_scores=True)
     ref_out, ref_w = A.scaled_dot_product_attention(x_q, x_kv, x_kv, mask)
     np.testing.assert_allclose(_np(scores)[:, 0], ref_w, atol=TOL)
@@ -72,30 +72,29 @@ def test_dot_product_attention_layer_equals_numpy_with_masks():
     np.testing.assert_allclose(_np(w).sum(-1), 1.0, atol=TOL)
 
 
-def test_fully_masked_row_gives_zero_weights_in_keras_and_an_error_in_numpy():
+def test_fully_masked_row_is_an_error_in_keras_as_in_numpy():
     q = _x(1, 2, 3)
     mask = np.array([[[True, True], [False, False]]])
-    out, w = L.DotProductAttention()(q, q, attention_mask=mask)
-    np.testing.assert_array_equal(_np(w)[0, 1], 0.0)
-    np.testing.assert_array_equal(_np(out)[0, 1], 0.0)
+    with pytest.raises(ValueError, match="1 row\\(s\\) of attention_mask allow no key"):
+        L.DotProductAttention()(q, q, attention_mask=mask)
+    with pytest.raises(ValueError, match="allow no key"):
+        A.masked_softmax(np.zeros((1, 2, 2)), mask)
     with pytest.raises(ValueError, match="allow no key"):
         A.scaled_dot_product_attention(q, q, q, mask)
-    # keras.layers.MultiHeadAttention (Keras 3.15) does the same: zero weights, no error
+    # keras.layers.MultiHeadAttention (Keras 3.15) silently gives the row zero weights; ours refuses
     mha = keras.layers.MultiHeadAttention(num_heads=1, key_dim=3)
     _, keras_w = mha(q, q, attention_mask=mask, return_attention_scores=True)
+    np.testing.assert_array_equal(_np(keras_w)[0, 0, 1], 0.0)
     scratch = L.MultiHeadAttentionFromScratch(num_heads=1, key_dim=3)
-    scratch(q, q)
-    scratch.set_weights(mha.get_weights())
-    _, w = scratch(q, q, attention_mask=mask)
-    np.testing.assert_allclose(_np(w), _np(keras_w), atol=TOL)
-    np.testing.assert_array_equal(_np(w)[0, 0, 1], 0.0)
+    with pytest.raises(ValueError, match="allow no key"):
+        scratch(q, q, attention_mask=mask)
 
 
 # --------------------------------------------------------------------------- multi-head attention
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_multi_head_numpy_and_scratch_layer_equal_keras_mha(use_bias):
     x_q, x_kv = _x(2, 5, 8), _x(2, 7, 6)
-    mask = np.broadcast_to(A.padding_mask(np.array([7, 3]), 7), (2, 5, 7)) & (RNG.random((2, 5, 7)) < 0.8)
+    mask = np.broadcast_to(A.key_padding_mask(np.array([7, 3]), 7), (2, 5, 7)) & (RNG.random((2, 5, 7)) < 0.8)
     mask[..., 0] = True
     mha = keras.layers.MultiHeadAttention(num_heads=3, key_dim=4, value_dim=2, use_bias=use_bias)
     ref_out, ref_w = mha(x_q, x_kv, attention_mask=mask, return_attention_scores=True)
@@ -153,7 +152,7 @@ def test_bahdanau_layer_equals_numpy_additive_attention():
     W_q, W_k, w_v, b = (w.copy() for w in layer.get_weights())
     b += 0.3  # a non-zero bias, so that the test sees it
     layer.set_weights([W_q, W_k, w_v, b])
-    mask = np.broadcast_to(A.padding_mask(np.array([6, 2]), 6), (2, 3, 6))
+    mask = np.broadcast_to(A.key_padding_mask(np.array([6, 2]), 6), (2, 3, 6))
     out, w = layer(q, k, v, attention_mask=mask)
     ref_out, ref_w = A.additive_attention(q, k, v, W_q, W_k, w_v, mask, b=b)
     np.testing.assert_allclose(_np(w), ref_w, atol=TOL)

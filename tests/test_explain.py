@@ -1,10 +1,10 @@
-"""Unit tests of xai_tutorial.explain against references: finite differences, closed forms of
+"""Unit tests of xai_tutorial.gradient_attribution against references: finite differences, closed forms of
 linear models, completeness, and an accurate quadrature of the integrated-gradients integral."""
 import numpy as np
 import pytest
 
 import xai_tutorial  # noqa: F401  (silences TensorFlow before it is imported)
-from xai_tutorial import explain
+from xai_tutorial import forward, gradient_attribution, perturbation
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -66,31 +66,31 @@ X = RNG.normal(0, 1.0, (4, N_IN))
 def test_gradients_match_central_differences(fn):
     for t in range(N_OUT):
         fd = central_differences(lambda z: mlp_np(z)[:, t], X)
-        got = explain.gradients(fn, X, target=t)
+        got = gradient_attribution.gradients(fn, X, target=t)
         assert got.shape == X.shape
         np.testing.assert_allclose(got, fd, atol=2e-5, rtol=1e-4)
         np.testing.assert_allclose(fd, mlp_grad_np(X, t), atol=1e-8)  # the reference itself is right
 
 
 def test_gradients_of_single_output_function_need_no_target():
-    got = explain.gradients(mlp_scalar_tf, X)
+    got = gradient_attribution.gradients(mlp_scalar_tf, X)
     np.testing.assert_allclose(got, mlp_grad_np(X, 1), atol=2e-5)
 
 
 def test_gradient_x_input_is_input_times_gradient():
-    got = explain.gradient_x_input(mlp_tf, X, target=2)
+    got = gradient_attribution.gradient_x_input(mlp_tf, X, target=2)
     np.testing.assert_allclose(got, X * mlp_grad_np(X, 2), atol=2e-5)
 
 
 def test_target_array_selects_one_output_per_example():
     targets = np.array([0, 2, 1, 2])
-    got = explain.gradients(mlp_tf, X, target=targets)
+    got = gradient_attribution.gradients(mlp_tf, X, target=targets)
     expected = np.stack([mlp_grad_np(X[i:i + 1], t)[0] for i, t in enumerate(targets)])
     np.testing.assert_allclose(got, expected, atol=2e-5)
 
 
 def test_model_output_selects_target():
-    np.testing.assert_allclose(explain.model_output(mlp_tf, X, target=[0, 1, 2, 0]),
+    np.testing.assert_allclose(gradient_attribution.model_output(mlp_tf, X, target=[0, 1, 2, 0]),
                                mlp_np(X)[np.arange(4), [0, 1, 2, 0]], atol=1e-5)
 
 
@@ -106,15 +106,15 @@ def ig_reference(x, baseline, t, n_nodes=64):
 
 def test_integrated_gradients_match_accurate_quadrature():
     baseline = RNG.normal(0, 0.5, X.shape)
-    got = explain.integrated_gradients(mlp_tf, X, baseline, steps=256, target=1)
+    got = gradient_attribution.integrated_gradients(mlp_tf, X, baseline, steps=256, target=1)
     np.testing.assert_allclose(got, ig_reference(X, baseline, 1), atol=1e-4)
 
 
 def test_trapezoid_completeness_beats_left_and_right_sums():
     gaps = {}
     for method in ("trapezoid", "midpoint", "left", "right"):
-        attr = explain.integrated_gradients(mlp_tf, X, steps=64, target=0, method=method)
-        gaps[method] = explain.completeness_gap(mlp_tf, X, attr, target=0)
+        attr = gradient_attribution.integrated_gradients(mlp_tf, X, steps=64, target=0, method=method)
+        gaps[method] = gradient_attribution.completeness_gap(mlp_tf, X, attr, target=0)
     assert np.all(gaps["trapezoid"] < 1e-3), gaps["trapezoid"]
     assert np.all(gaps["midpoint"] < 1e-3), gaps["midpoint"]
     for riemann in ("left", "right"):
@@ -123,10 +123,10 @@ def test_trapezoid_completeness_beats_left_and_right_sums():
 
 
 def test_completeness_gap_matches_its_formula():
-    attr = explain.integrated_gradients(mlp_tf, X, steps=16, target=2)
+    attr = gradient_attribution.integrated_gradients(mlp_tf, X, steps=16, target=2)
     delta = mlp_np(X)[:, 2] - mlp_np(np.zeros_like(X))[:, 2]
     expected = np.abs(attr.sum(axis=1) - delta) / np.abs(delta)
-    np.testing.assert_allclose(explain.completeness_gap(mlp_tf, X, attr, target=2), expected,
+    np.testing.assert_allclose(gradient_attribution.completeness_gap(mlp_tf, X, attr, target=2), expected,
                                rtol=1e-3, atol=1e-6)
 
 
@@ -142,21 +142,21 @@ def linear_tf(x):
 @pytest.mark.parametrize("steps", [1, 7])
 def test_ig_on_linear_model_is_weight_times_difference(method, steps):
     baseline = RNG.normal(size=N_IN)  # one baseline shared by every example
-    got = explain.integrated_gradients(linear_tf, X, baseline, steps=steps, target=1, method=method)
+    got = gradient_attribution.integrated_gradients(linear_tf, X, baseline, steps=steps, target=1, method=method)
     np.testing.assert_allclose(got, W_LIN[:, 1] * (X - baseline), rtol=1e-5, atol=1e-5)
 
 
 def test_ig_baselines_scalar_and_per_example():
     per_example = np.full_like(X, 0.3)
-    a = explain.integrated_gradients(linear_tf, X, 0.3, steps=4, target=0)
-    b = explain.integrated_gradients(linear_tf, X, per_example, steps=4, target=0)
+    a = gradient_attribution.integrated_gradients(linear_tf, X, 0.3, steps=4, target=0)
+    b = gradient_attribution.integrated_gradients(linear_tf, X, per_example, steps=4, target=0)
     np.testing.assert_allclose(a, b)
     np.testing.assert_allclose(a, W_LIN[:, 0] * (X - 0.3), rtol=1e-5, atol=1e-5)
 
 
 def test_ig_on_linear_model_equals_gradient_x_input_with_zero_baseline():
-    ig = explain.integrated_gradients(linear_tf, X, steps=3, target=2)
-    gxi = explain.gradient_x_input(linear_tf, X, target=2)
+    ig = gradient_attribution.integrated_gradients(linear_tf, X, steps=3, target=2)
+    gxi = gradient_attribution.gradient_x_input(linear_tf, X, target=2)
     np.testing.assert_allclose(ig, gxi, rtol=1e-5, atol=1e-6)
 
 
@@ -195,24 +195,24 @@ def seq_grad_np(x, mask, targets):
 
 def test_aux_mask_is_passed_and_target_selected():
     targets = np.array([0, 3, 2])
-    got = explain.gradients(SEQ_MODEL, X_SEQ, target=targets, aux=[MASK])
+    got = gradient_attribution.gradients(SEQ_MODEL, X_SEQ, target=targets, aux=[MASK])
     np.testing.assert_allclose(got, seq_grad_np(X_SEQ, MASK, targets), atol=2e-5)
     assert np.all(got[MASK == 0] == 0)
-    out = explain.model_output(SEQ_MODEL, X_SEQ, target=targets, aux=[MASK])
+    out = gradient_attribution.model_output(SEQ_MODEL, X_SEQ, target=targets, aux=[MASK])
     np.testing.assert_allclose(out, seq_output_np(X_SEQ, MASK)[np.arange(3), targets], atol=1e-5)
 
 
 def test_ig_with_aux_and_targets_is_complete_and_independent_of_chunking():
     targets = np.array([1, 0, 3])
-    full = explain.integrated_gradients(SEQ_MODEL, X_SEQ, steps=64, target=targets, aux=[MASK])
-    chunked = explain.integrated_gradients(SEQ_MODEL, X_SEQ, steps=64, target=targets, aux=[MASK],
+    full = gradient_attribution.integrated_gradients(SEQ_MODEL, X_SEQ, steps=64, target=targets, aux=[MASK])
+    chunked = gradient_attribution.integrated_gradients(SEQ_MODEL, X_SEQ, steps=64, target=targets, aux=[MASK],
                                            max_rows=7)
     np.testing.assert_allclose(chunked, full, atol=1e-6)
-    gap = explain.completeness_gap(SEQ_MODEL, X_SEQ, full, target=targets, aux=[MASK])
+    gap = gradient_attribution.completeness_gap(SEQ_MODEL, X_SEQ, full, target=targets, aux=[MASK])
     assert np.all(gap < 1e-3), gap
     # each example on its own gives the same attributions as the batch
     for i in range(3):
-        one = explain.integrated_gradients(SEQ_MODEL, X_SEQ[i:i + 1], steps=64, target=int(targets[i]),
+        one = gradient_attribution.integrated_gradients(SEQ_MODEL, X_SEQ[i:i + 1], steps=64, target=int(targets[i]),
                                            aux=[MASK[i:i + 1]])
         np.testing.assert_allclose(one[0], full[i], atol=1e-6)
 
@@ -225,7 +225,7 @@ def test_occlusion_on_linear_model_is_weight_times_change():
     def predict(z):
         return z @ w + 0.5
 
-    got = explain.occlusion(predict, X, fill_value=0.2)
+    got = perturbation.occlusion(predict, X, fill_value=0.2)
     np.testing.assert_allclose(got, w * (X - 0.2), atol=1e-12)
 
 
@@ -236,7 +236,7 @@ def test_occlusion_of_vector_positions_and_valid_mask():
         return np.einsum("btd,td->b", z, w)[:, None]  # a (n, 1) output is squeezed
 
     valid = MASK.astype(bool)
-    got = explain.occlusion(predict, X_SEQ, fill_value=-1.0, valid=valid)
+    got = perturbation.occlusion(predict, X_SEQ, fill_value=-1.0, valid=valid)
     expected = np.einsum("btd,td->bt", X_SEQ + 1.0, w)
     np.testing.assert_allclose(got, np.where(valid, expected, 0.0), atol=1e-12)
     assert np.all(got[~valid] == 0) and np.all(got[valid] != 0)
@@ -250,7 +250,7 @@ def test_occlusion_of_token_ids_and_multi_output_target():
         assert z.dtype.kind == "i"  # integer token ids keep their dtype
         return table[z].sum(axis=1)  # (n, 2)
 
-    got = explain.occlusion(predict, ids, target=1)
+    got = perturbation.occlusion(predict, ids, target=1)
     np.testing.assert_allclose(got, table[ids, 1] - table[0, 1])
 
 
@@ -259,10 +259,10 @@ def test_occlusion_of_token_ids_and_multi_output_target():
 def test_keras_predict_fn_equals_model_outputs():
     model = keras_mlp()
     expected = np.asarray(model(X.astype("float32"), training=False))
-    np.testing.assert_allclose(explain.keras_predict_fn(model)(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(explain.keras_predict_fn(model, batch_size=3)(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(explain.keras_predict_fn(model, output=2)(X), expected[:, 2], rtol=1e-6)
-    np.testing.assert_allclose(explain.keras_predict_fn(model)(X), mlp_np(X), atol=1e-5)
+    np.testing.assert_allclose(forward.predict_fn(model)(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(forward.predict_fn(model, batch_size=3)(X), expected, rtol=1e-6)
+    np.testing.assert_allclose(forward.explained_output(forward.predict_fn(model), X, 2), expected[:, 2], rtol=1e-6)
+    np.testing.assert_allclose(forward.predict_fn(model)(X), mlp_np(X), atol=1e-5)
 
 
 def test_keras_predict_fn_squeezes_single_output_and_casts_ids():
@@ -270,7 +270,7 @@ def test_keras_predict_fn_squeezes_single_output_and_casts_ids():
     emb_model = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(12, 3),
                                   keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
     ids = np.array([[1, 2, 3, 0], [4, 5, 0, 0]])
-    got = explain.keras_predict_fn(emb_model, dtype="int32")(ids)
+    got = forward.predict_fn(emb_model)(ids)
     assert got.shape == (2,)
     np.testing.assert_allclose(got, np.asarray(emb_model(ids.astype("int32")))[:, 0], rtol=1e-6)
 
@@ -279,42 +279,42 @@ def test_keras_predict_fn_squeezes_single_output_and_casts_ids():
 
 def test_errors_on_bad_input():
     with pytest.raises(ValueError, match="batch dimension"):
-        explain.gradients(mlp_tf, X[0], target=0)
+        gradient_attribution.gradients(mlp_tf, X[0], target=0)
     with pytest.raises(ValueError, match="batch dimension"):
-        explain.integrated_gradients(mlp_tf, X[0], target=0)
+        gradient_attribution.integrated_gradients(mlp_tf, X[0], target=0)
     with pytest.raises(ValueError, match=r"baseline must have shape \(4, 5\) or \(5,\)"):
-        explain.integrated_gradients(mlp_tf, X, np.zeros(3), target=0)
+        gradient_attribution.integrated_gradients(mlp_tf, X, np.zeros(3), target=0)
     with pytest.raises(ValueError, match=r"steps must be in \[1, inf\], got 0"):
-        explain.integrated_gradients(mlp_tf, X, steps=0, target=0)
+        gradient_attribution.integrated_gradients(mlp_tf, X, steps=0, target=0)
     with pytest.raises(ValueError, match="method must be one of"):
-        explain.integrated_gradients(mlp_tf, X, target=0, method="simpson")
+        gradient_attribution.integrated_gradients(mlp_tf, X, target=0, method="simpson")
     with pytest.raises(ValueError, match="3 outputs per example: pass target"):
-        explain.gradients(mlp_tf, X)
+        gradient_attribution.gradients(mlp_tf, X)
     with pytest.raises(ValueError, match="3 outputs per example: pass target"):
-        explain.integrated_gradients(mlp_tf, X)
-    with pytest.raises(ValueError, match="target must be non-negative"):
-        explain.gradients(mlp_tf, X, target=-1)
-    with pytest.raises(ValueError, match=r"one entry per example \(4\), got 2"):
-        explain.gradients(mlp_tf, X, target=[0, 1])
+        gradient_attribution.integrated_gradients(mlp_tf, X)
+    with pytest.raises(ValueError, match=r"target must be (non-negative|in \[0, inf\])"):
+        gradient_attribution.gradients(mlp_tf, X, target=-1)
+    with pytest.raises(ValueError, match=r"one entry per input \(4\), got shape \(2,\)"):
+        gradient_attribution.gradients(mlp_tf, X, target=[0, 1])
     with pytest.raises(ValueError, match=r"aux\[0\] must have the batch size 3"):
-        explain.gradients(SEQ_MODEL, X_SEQ, target=0, aux=[MASK[:2]])
+        gradient_attribution.gradients(SEQ_MODEL, X_SEQ, target=0, aux=[MASK[:2]])
     with pytest.raises(ValueError, match="attributions must have the shape of x"):
-        explain.completeness_gap(mlp_tf, X, X[:, :2], target=0)
+        gradient_attribution.completeness_gap(mlp_tf, X, X[:, :2], target=0)
     with pytest.raises(ValueError, match="does not depend on x"):
-        explain.gradients(lambda z: tf.ones((tf.shape(z)[0],)), X)
+        gradient_attribution.gradients(lambda z: tf.ones((tf.shape(z)[0],)), X)
     with pytest.raises(TypeError, match="must hold numbers"):
-        explain.gradients(mlp_tf, np.array([["a", "b"]]), target=0)
+        gradient_attribution.gradients(mlp_tf, np.array([["a", "b"]]), target=0)
 
 
 def test_occlusion_errors():
-    with pytest.raises(ValueError, match="2 outputs: pass target"):
-        explain.occlusion(lambda z: np.zeros((len(z), 2)), X)
-    with pytest.raises(ValueError, match=r"valid must be a bool array of shape \(4, 5\)"):
-        explain.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 5), dtype=int))
-    with pytest.raises(ValueError, match=r"valid must be a bool array of shape \(4, 5\)"):
-        explain.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 4), dtype=bool))
-    with pytest.raises(ValueError, match="numeric array of shape"):
-        explain.occlusion(lambda z: z.sum(1), X[0])
+    with pytest.raises(ValueError, match="2 outputs per input: pass target"):
+        perturbation.occlusion(lambda z: np.zeros((len(z), 2)), X)
+    with pytest.raises(TypeError, match=r"valid must be a boolean array"):
+        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 5), dtype=int))
+    with pytest.raises(ValueError, match=r"valid must have shape \(4, 5\)"):
+        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 4), dtype=bool))
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, n_positions"):
+        perturbation.occlusion(lambda z: z.sum(1), X[0])
 
 
 # --------------------------------------------------------------------------- known defects
@@ -325,21 +325,21 @@ def test_plain_function_with_aux():
         return tf.reduce_sum(tf.tanh(x) * m, axis=1)
 
     mask = np.ones_like(X, dtype="float32")
-    np.testing.assert_allclose(explain.gradients(fn, X, aux=[mask]), 1 - np.tanh(X) ** 2, atol=1e-5)
+    np.testing.assert_allclose(gradient_attribution.gradients(fn, X, aux=[mask]), 1 - np.tanh(X) ** 2, atol=1e-5)
 
 
 def test_target_out_of_range_is_a_value_error():
     with pytest.raises(ValueError, match="target"):
-        explain.gradients(mlp_tf, X, target=3)
+        gradient_attribution.gradients(mlp_tf, X, target=3)
 
 
 def test_target_on_a_single_output_function_must_be_zero():
     def f(x):
         return tf.reduce_sum(x, axis=1)
 
-    np.testing.assert_allclose(explain.gradients(f, X, target=0), np.ones_like(X))
+    np.testing.assert_allclose(gradient_attribution.gradients(f, X, target=0), np.ones_like(X))
     with pytest.raises(ValueError, match=r"target must be in \[0, 0\]"):
-        explain.gradients(f, X, target=1)
+        gradient_attribution.gradients(f, X, target=1)
 
 
 def test_integrated_gradients_honours_max_rows():
@@ -349,9 +349,9 @@ def test_integrated_gradients_honours_max_rows():
         calls.append(int(x.shape[0]))
         return tf.reduce_sum(tf.tanh(x), axis=1)
 
-    full = explain.integrated_gradients(f, X, steps=8)
+    full = gradient_attribution.integrated_gradients(f, X, steps=8)
     calls.clear()
-    chunked = explain.integrated_gradients(f, X, steps=8, max_rows=2)
+    chunked = gradient_attribution.integrated_gradients(f, X, steps=8, max_rows=2)
     assert max(calls) <= 2
     np.testing.assert_allclose(chunked, full, rtol=1e-6, atol=1e-7)
 
@@ -360,19 +360,19 @@ def test_zero_dimensional_baseline_is_a_scalar():
     def f(x):
         return tf.reduce_sum(x ** 2, axis=1)
 
-    a = explain.integrated_gradients(f, X, baseline=np.array(0.5), steps=16)
-    b = explain.integrated_gradients(f, X, baseline=0.5, steps=16)
+    a = gradient_attribution.integrated_gradients(f, X, baseline=np.array(0.5), steps=16)
+    b = gradient_attribution.integrated_gradients(f, X, baseline=0.5, steps=16)
     np.testing.assert_allclose(a, b)
 
 
 def test_model_output_and_completeness_need_a_batch_dimension():
     with pytest.raises(ValueError, match="batch dimension"):
-        explain.model_output(mlp_tf, X[0])
+        gradient_attribution.model_output(mlp_tf, X[0])
     with pytest.raises(ValueError, match="batch dimension"):
-        explain.completeness_gap(mlp_tf, X[0], X[0])
+        gradient_attribution.completeness_gap(mlp_tf, X[0], X[0])
 
 
 def test_occlusion_rejects_fractional_fill_for_token_ids():
     ids = np.array([[3, 4, 0]])
-    with pytest.raises(ValueError, match="fill_value must be a whole number"):
-        explain.occlusion(lambda z: z.sum(axis=1).astype(float), ids, fill_value=0.5)
+    with pytest.raises(ValueError, match="fill_value 0.5 cannot be stored"):
+        perturbation.occlusion(lambda z: z.sum(axis=1).astype(float), ids, fill_value=0.5)

@@ -30,7 +30,7 @@ def test_permutation_importance_equals_sklearn_accuracy(wine_model, seed):
     split, model = wine_model
     ref = sk_permutation_importance(model, split.X_test, split.y_test, n_repeats=6, random_state=seed)
     got = fi.permutation_importance(model.predict, split.X_test, split.y_test, scoring=accuracy_score,
-                                    n_repeats=6, random_state=seed)
+                                    n_repeats=6, seed=seed)
     assert got.importances.shape == (split.X_test.shape[1], 6)
     np.testing.assert_allclose(got.importances, ref.importances, rtol=0, atol=1e-12)
     np.testing.assert_allclose(got.importances_mean, ref.importances_mean, rtol=0, atol=1e-12)
@@ -43,7 +43,7 @@ def test_permutation_importance_equals_sklearn_log_loss(wine_model):
     ref = sk_permutation_importance(model, split.X_test, split.y_test, n_repeats=5, random_state=3,
                                     scoring="neg_log_loss")
     got = fi.permutation_importance(model.predict_proba, split.X_test, split.y_test,
-                                    scoring=lambda y, p: -log_loss(y, p), n_repeats=5, random_state=3)
+                                    scoring=lambda y, p: -log_loss(y, p), n_repeats=5, seed=3)
     np.testing.assert_allclose(got.importances, ref.importances, rtol=0, atol=1e-12)
     # log-loss moves continuously: the leading feature has a clearly positive importance
     assert got.importances_mean.max() > 0.05
@@ -54,7 +54,7 @@ def test_permutation_importance_equals_sklearn_r2_with_randomstate(diabetes):
     ref = sk_permutation_importance(model, diabetes.X_test, diabetes.y_test, n_repeats=4,
                                     random_state=np.random.RandomState(11))
     got = fi.permutation_importance(model.predict, diabetes.X_test, diabetes.y_test, scoring=r2_score,
-                                    n_repeats=4, random_state=np.random.RandomState(11))
+                                    n_repeats=4, seed=np.random.RandomState(11))
     np.testing.assert_allclose(got.importances, ref.importances, rtol=0, atol=1e-12)
 
 
@@ -64,7 +64,7 @@ def test_permutation_importance_none_uses_global_state(wine_model):
     ref = sk_permutation_importance(model, split.X_test, split.y_test, n_repeats=3, random_state=None)
     np.random.seed(5)
     got = fi.permutation_importance(model.predict, split.X_test, split.y_test, scoring=accuracy_score,
-                                    n_repeats=3, random_state=None)
+                                    n_repeats=3, seed=None)
     np.testing.assert_allclose(got.importances, ref.importances, rtol=0, atol=1e-12)
 
 
@@ -73,7 +73,7 @@ def test_ignored_feature_has_zero_importance():
     X = rng.normal(size=(60, 3))
     y = 2 * X[:, 0] - X[:, 2]
     predict = lambda Z: 2 * Z[:, 0] - Z[:, 2]  # noqa: E731 - feature 1 is never used
-    res = fi.permutation_importance(predict, X, y, scoring=r2_score, n_repeats=4, random_state=0)
+    res = fi.permutation_importance(predict, X, y, scoring=r2_score, n_repeats=4, seed=0)
     assert res.importances_mean[1] == 0.0
     # expected drop in R^2 for a linear model: 2 w_j^2 var(x_j) / var(y) = 1.6 and 0.4
     assert res.importances_mean[0] > 1.0 and 0.2 < res.importances_mean[2] < 0.7
@@ -116,8 +116,8 @@ def test_permutation_importance_rejects_bad_inputs(wine_model):
         fi.permutation_importance("model", X, y, scoring=accuracy_score)
     with pytest.raises(TypeError, match="scoring must be callable"):
         fi.permutation_importance(model.predict, X, y, scoring="accuracy")
-    with pytest.raises(TypeError, match="random_state must be an int"):
-        fi.permutation_importance(model.predict, X, y, scoring=accuracy_score, random_state=0.5)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        fi.permutation_importance(model.predict, X, y, scoring=accuracy_score, seed=0.5)
 
 
 # ----------------------------------------------------------------------------- LASSO

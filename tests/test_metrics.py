@@ -10,7 +10,7 @@ from scipy.special import expit
 from scipy.stats import kendalltau, spearmanr
 from sklearn.metrics import roc_auc_score
 
-from xai_tutorial import metrics
+from xai_tutorial import agreement, perturbation
 
 # --------------------------------------------------------------------------- a known-answer model
 
@@ -50,24 +50,24 @@ def toward_prediction(ids):
 
 def test_deletion_curve_by_hand():
     scores = VOCAB_WEIGHTS[HAND_IDS]  # order: 1 (2.0), 4 (1.0), 3 (0.5), 2 (-1.0)
-    curve = metrics.deletion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
+    curve = perturbation.deletion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
     assert curve.shape == (1, 5)
     np.testing.assert_allclose(curve[0], expit([2.5, 0.5, -0.5, -1.0, 0.0]), atol=1e-12)
 
 
 def test_insertion_curve_by_hand():
     scores = VOCAB_WEIGHTS[HAND_IDS]
-    curve = metrics.insertion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
+    curve = perturbation.insertion_curve(additive_model, HAND_IDS, scores, HAND_VALID, steps=4)
     np.testing.assert_allclose(curve[0], expit([0.0, 2.0, 3.0, 3.5, 2.5]), atol=1e-12)
 
 
 def test_curves_follow_the_predicted_class():
     ids = np.array([[8, 3, 0]])  # logit -1.5: predicted class 0
     scores = -VOCAB_WEIGHTS[ids]  # toward class 0: id 8 first
-    curve = metrics.deletion_curve(additive_model, ids, scores, ids != 0, steps=2)
+    curve = perturbation.deletion_curve(additive_model, ids, scores, ids != 0, steps=2)
     np.testing.assert_allclose(curve[0], 1 - expit([-1.5, 0.5, 0.0]), atol=1e-12)
     # an explicit target overrides the predicted class
-    forced = metrics.deletion_curve(additive_model, ids, scores, ids != 0, steps=2, target=1)
+    forced = perturbation.deletion_curve(additive_model, ids, scores, ids != 0, steps=2, target=1)
     np.testing.assert_allclose(forced[0], expit([-1.5, 0.5, 0.0]), atol=1e-12)
 
 
@@ -80,8 +80,8 @@ def test_curve_endpoints_and_padding_untouched():
         seen.append(np.array(x))
         return additive_model(x)
 
-    d = metrics.deletion_curve(spy, ids, scores, valid, steps=5)
-    i = metrics.insertion_curve(spy, ids, scores, valid, steps=5)
+    d = perturbation.deletion_curve(spy, ids, scores, valid, steps=5)
+    i = perturbation.insertion_curve(spy, ids, scores, valid, steps=5)
     assert len(seen) == 2  # one batched call per curve
     p = additive_model(ids)
     p_pred = np.where(p >= 0.5, p, 1 - p)
@@ -104,7 +104,7 @@ def test_deletion_removes_ceil_of_fraction():
         seen.append(np.array(x))
         return additive_model(x)
 
-    metrics.deletion_curve(spy, ids, order[None], ids != 0, steps=10)
+    perturbation.deletion_curve(spy, ids, order[None], ids != 0, steps=10)
     removed = (seen[0].reshape(11, 7) == 0).sum(axis=1) - 2  # minus the 2 padding positions
     np.testing.assert_array_equal(removed, np.ceil(np.round(np.linspace(0, 1, 11) * 5, 9)))
 
@@ -113,13 +113,13 @@ def test_perfect_attribution_is_pointwise_optimal():
     """For an additive logit, removing the largest contributions first minimises every point."""
     ids, valid = random_batch(40, seed=2)
     perfect = toward_prediction(ids)
-    best = metrics.deletion_curve(additive_model, ids, perfect, valid, steps=8)
-    best_ins = metrics.insertion_curve(additive_model, ids, perfect, valid, steps=8)
+    best = perturbation.deletion_curve(additive_model, ids, perfect, valid, steps=8)
+    best_ins = perturbation.insertion_curve(additive_model, ids, perfect, valid, steps=8)
     rng = np.random.default_rng(3)
     for _ in range(20):
         other = rng.normal(size=ids.shape)
-        assert np.all(metrics.deletion_curve(additive_model, ids, other, valid, steps=8) >= best - 1e-12)
-        assert np.all(metrics.insertion_curve(additive_model, ids, other, valid, steps=8) <= best_ins + 1e-12)
+        assert np.all(perturbation.deletion_curve(additive_model, ids, other, valid, steps=8) >= best - 1e-12)
+        assert np.all(perturbation.insertion_curve(additive_model, ids, other, valid, steps=8) <= best_ins + 1e-12)
 
 
 def test_perfect_reversed_random_ordering():
@@ -129,10 +129,10 @@ def test_perfect_reversed_random_ordering():
     results = {}
     for name, s in (("perfect", perfect), ("random", rand), ("reversed", -perfect)):
         results[name] = (
-            metrics.curve_auc(metrics.deletion_curve(additive_model, ids, s, valid)).mean(),
-            metrics.curve_auc(metrics.insertion_curve(additive_model, ids, s, valid)).mean(),
-            metrics.comprehensiveness(additive_model, ids, s, valid).mean(),
-            metrics.sufficiency(additive_model, ids, s, valid).mean(),
+            perturbation.curve_auc(perturbation.deletion_curve(additive_model, ids, s, valid)).mean(),
+            perturbation.curve_auc(perturbation.insertion_curve(additive_model, ids, s, valid)).mean(),
+            perturbation.comprehensiveness(additive_model, ids, s, valid).mean(),
+            perturbation.sufficiency(additive_model, ids, s, valid).mean(),
         )
     (dp, ip, cp, sp), (dr, ir, cr, sr), (dw, iw, cw, sw) = (results[k] for k in
                                                            ("perfect", "random", "reversed"))
@@ -148,9 +148,9 @@ def test_random_order_is_chance_on_a_linear_model():
     rng = np.random.default_rng(6)
     ids = rng.integers(1, len(VOCAB_WEIGHTS), size=(4000, 10))
     s = VOCAB_WEIGHTS[ids].sum(axis=1)
-    curve = metrics.deletion_curve(linear_two_class, ids, rng.uniform(size=ids.shape), steps=10,
+    curve = perturbation.deletion_curve(linear_two_class, ids, rng.uniform(size=ids.shape), steps=10,
                                    target=1)
-    auc = metrics.curve_auc(curve)
+    auc = perturbation.curve_auc(curve)
     assert abs(auc.mean() - (s / 2).mean()) < 0.05 * np.abs(s).mean()
     np.testing.assert_allclose(curve.mean(0), np.linspace(1, 0, 11) * s.mean(),
                                atol=0.05 * np.abs(s).mean())
@@ -164,7 +164,7 @@ def test_multi_dimensional_positions_and_float_fill():
         return np.stack([np.zeros(len(z)), z.reshape(len(z), -1).sum(axis=1)], axis=1)
 
     scores = np.array([[3.0, 2.0, 1.0], [1.0, 3.0, 2.0]])
-    curve = metrics.deletion_curve(f, x, scores, steps=3, fill_value=-1.0, target=1)
+    curve = perturbation.deletion_curve(f, x, scores, steps=3, fill_value=-1.0, target=1)
     rows = x.sum(axis=2)  # (2, 3) position totals
     exp0 = [rows[0].sum(), rows[0, 1:].sum() - 4, rows[0, 2] - 8, -12]
     exp1 = [rows[1].sum(), rows[1, [0, 2]].sum() - 4, rows[1, 0] - 8, -12]
@@ -177,18 +177,18 @@ def test_curve_auc_matches_trapezoid_rule():
     rng = np.random.default_rng(7)
     curves = rng.uniform(size=(5, 11))
     expected = np.trapezoid(curves, x=np.linspace(0, 1, 11), axis=1)
-    np.testing.assert_allclose(metrics.curve_auc(curves), expected)
-    assert metrics.curve_auc(np.full(7, 0.3)) == pytest.approx(0.3)
-    assert metrics.curve_auc(np.linspace(1, 0, 5)) == pytest.approx(0.5)
-    assert isinstance(metrics.curve_auc(np.ones(3)), float)
+    np.testing.assert_allclose(perturbation.curve_auc(curves), expected)
+    assert perturbation.curve_auc(np.full(7, 0.3)) == pytest.approx(0.3)
+    assert perturbation.curve_auc(np.linspace(1, 0, 5)) == pytest.approx(0.5)
+    assert isinstance(perturbation.curve_auc(np.ones(3)), float)
 
 
 # --------------------------------------------------------------------------- ERASER
 
 def test_comprehensiveness_and_sufficiency_by_hand():
     scores = VOCAB_WEIGHTS[HAND_IDS]
-    comp = metrics.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
-    suff = metrics.sufficiency(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
+    comp = perturbation.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
+    suff = perturbation.sufficiency(additive_model, HAND_IDS, scores, HAND_VALID, fractions=[0.25, 0.5])
     p0 = expit(2.5)
     # remove id 1 -> logit 0.5; remove ids 1 and 4 -> -0.5
     assert comp[0] == pytest.approx(p0 - (expit(0.5) + expit(-0.5)) / 2)
@@ -199,34 +199,34 @@ def test_comprehensiveness_and_sufficiency_by_hand():
 def test_eraser_default_fractions_round_up_to_one_token():
     """1% and 5% of 4 tokens are one token each (ceil), 10% and 20% too, 50% is two."""
     scores = VOCAB_WEIGHTS[HAND_IDS]
-    comp = metrics.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID)
+    comp = perturbation.comprehensiveness(additive_model, HAND_IDS, scores, HAND_VALID)
     p0 = expit(2.5)
     expected = np.mean([p0 - expit(0.5)] * 4 + [p0 - expit(-0.5)])
     assert comp[0] == pytest.approx(expected)
-    assert metrics.ERASER_FRACTIONS == (0.01, 0.05, 0.10, 0.20, 0.50)
+    assert perturbation.ERASER_FRACTIONS == (0.01, 0.05, 0.10, 0.20, 0.50)
 
 
 def test_comprehensiveness_is_a_mean_of_deletion_points():
     ids = np.random.default_rng(8).integers(1, len(VOCAB_WEIGHTS), size=(60, 10))  # 10 real tokens
     valid = ids != 0
     s = np.random.default_rng(9).normal(size=ids.shape)
-    curve = metrics.deletion_curve(additive_model, ids, s, valid, steps=10)
-    comp = metrics.comprehensiveness(additive_model, ids, s, valid, fractions=[0.2, 0.5, 0.7])
+    curve = perturbation.deletion_curve(additive_model, ids, s, valid, steps=10)
+    comp = perturbation.comprehensiveness(additive_model, ids, s, valid, fractions=[0.2, 0.5, 0.7])
     np.testing.assert_allclose(comp, (curve[:, [0]] - curve[:, [2, 5, 7]]).mean(axis=1), atol=1e-12)
-    ins = metrics.insertion_curve(additive_model, ids, s, valid, steps=10)
-    suff = metrics.sufficiency(additive_model, ids, s, valid, fractions=[0.3])
+    ins = perturbation.insertion_curve(additive_model, ids, s, valid, steps=10)
+    suff = perturbation.sufficiency(additive_model, ids, s, valid, fractions=[0.3])
     np.testing.assert_allclose(suff, ins[:, -1] - ins[:, 3], atol=1e-12)
 
 
 def test_one_token_comprehensiveness_equals_occlusion_of_the_top_token():
-    """Cross-check with explain.occlusion: removing the single top token is occluding it."""
-    from xai_tutorial import explain
+    """Cross-check with perturbation.occlusion: removing the single top token is occluding it."""
+    from xai_tutorial import agreement, perturbation
 
     ids, valid = random_batch(50, seed=10)
     s = np.random.default_rng(11).normal(size=ids.shape)
-    occ = explain.occlusion(additive_model, ids, valid=valid)  # drop in P(class 1)
+    occ = perturbation.occlusion(additive_model, ids, valid=valid)  # drop in P(class 1)
     top = np.argmax(np.where(valid, s, -np.inf), axis=1)
-    comp = metrics.comprehensiveness(additive_model, ids, s, valid, fractions=[1e-6], target=1)
+    comp = perturbation.comprehensiveness(additive_model, ids, s, valid, fractions=[1e-6], target=1)
     np.testing.assert_allclose(comp, occ[np.arange(len(ids)), top], atol=1e-12)
 
 
@@ -239,26 +239,26 @@ def test_faithfulness_functions_make_one_call():
 
     ids, valid = random_batch(20, seed=12)
     s = np.random.default_rng(13).normal(size=ids.shape)
-    metrics.comprehensiveness(counting, ids, s, valid)
-    metrics.sufficiency(counting, ids, s, valid)
+    perturbation.comprehensiveness(counting, ids, s, valid)
+    perturbation.sufficiency(counting, ids, s, valid)
     assert calls == [20 * 6, 20 * 6]
 
 
 # --------------------------------------------------------------------------- bad input
 
-@pytest.mark.parametrize("fn", [metrics.deletion_curve, metrics.insertion_curve,
-                                metrics.comprehensiveness, metrics.sufficiency])
+@pytest.mark.parametrize("fn", [perturbation.deletion_curve, perturbation.insertion_curve,
+                                perturbation.comprehensiveness, perturbation.sufficiency])
 def test_faithfulness_errors(fn):
     s = VOCAB_WEIGHTS[HAND_IDS]
     with pytest.raises(TypeError, match="predict_fn must be callable"):
         fn("model", HAND_IDS, s, HAND_VALID)
     with pytest.raises(ValueError, match="scores must have shape"):
         fn(additive_model, HAND_IDS, s[:, :3], HAND_VALID)
-    with pytest.raises(ValueError, match="valid must be a bool array"):
+    with pytest.raises(TypeError, match="valid must be a boolean array"):
         fn(additive_model, HAND_IDS, s, HAND_VALID.astype(int))
     with pytest.raises(ValueError, match="at least one real"):
         fn(additive_model, HAND_IDS, s, np.zeros_like(HAND_VALID))
-    with pytest.raises(ValueError, match="x must be a numeric array"):
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, n_positions"):
         fn(additive_model, HAND_IDS[0], s[0], HAND_VALID[0])
     with pytest.raises(ValueError, match="scores must be finite"):
         fn(additive_model, HAND_IDS, np.full(s.shape, np.nan), HAND_VALID)
@@ -277,16 +277,16 @@ def test_faithfulness_errors(fn):
 def test_steps_and_fractions_errors():
     s = VOCAB_WEIGHTS[HAND_IDS]
     with pytest.raises(ValueError, match=r"steps must be in \[1, inf\]"):
-        metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=0)
+        perturbation.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=0)
     with pytest.raises(TypeError, match="steps must be an int"):
-        metrics.insertion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=2.5)
+        perturbation.insertion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=2.5)
     for bad in ([], [0.0], [1.5], [-0.1, 0.5]):
         with pytest.raises(ValueError, match="fractions must be"):
-            metrics.comprehensiveness(additive_model, HAND_IDS, s, HAND_VALID, fractions=bad)
+            perturbation.comprehensiveness(additive_model, HAND_IDS, s, HAND_VALID, fractions=bad)
     with pytest.raises(ValueError, match="at least 2 points"):
-        metrics.curve_auc(np.ones(1))
+        perturbation.curve_auc(np.ones(1))
     with pytest.raises(ValueError, match="curve must be 1-D or 2-D"):
-        metrics.curve_auc(np.ones((2, 2, 2)))
+        perturbation.curve_auc(np.ones((2, 2, 2)))
 
 
 # --------------------------------------------------------------------------- rationale_auc
@@ -297,30 +297,30 @@ def test_rationale_auc_matches_sklearn_and_ignores_padding():
     rationale = rng.uniform(size=(30, 8)) < 0.3
     valid = rng.uniform(size=(30, 8)) < 0.8
     expected = roc_auc_score(rationale[valid], np.abs(scores[valid]))
-    assert metrics.rationale_auc(scores, rationale, valid) == pytest.approx(expected)
+    assert agreement.rationale_auc(scores, rationale, valid) == pytest.approx(expected)
     signed = roc_auc_score(rationale[valid], scores[valid])
-    assert metrics.rationale_auc(scores, rationale, valid, absolute=False) == pytest.approx(signed)
+    assert agreement.rationale_auc(scores, rationale, valid, absolute=False) == pytest.approx(signed)
     # what padding scores does not matter
     scores2 = np.where(valid, scores, 100.0)
-    assert metrics.rationale_auc(scores2, rationale, valid) == pytest.approx(expected)
+    assert agreement.rationale_auc(scores2, rationale, valid) == pytest.approx(expected)
 
 
 def test_rationale_auc_extremes():
     rationale = np.array([[True, False, False, True]])
-    assert metrics.rationale_auc(np.array([[5.0, 1, 2, 4]]), rationale) == 1.0
-    assert metrics.rationale_auc(np.array([[0.0, 1, 2, 0.5]]), rationale) == 0.0
+    assert agreement.rationale_auc(np.array([[5.0, 1, 2, 4]]), rationale) == 1.0
+    assert agreement.rationale_auc(np.array([[0.0, 1, 2, 0.5]]), rationale) == 0.0
 
 
 def test_rationale_auc_errors():
     r = np.array([[True, False]])
     with pytest.raises(TypeError, match="rationale must be a bool array"):
-        metrics.rationale_auc(np.ones((1, 2)), r.astype(int))
+        agreement.rationale_auc(np.ones((1, 2)), r.astype(int))
     with pytest.raises(ValueError, match="same shape"):
-        metrics.rationale_auc(np.ones((1, 3)), r)
+        agreement.rationale_auc(np.ones((1, 3)), r)
     with pytest.raises(ValueError, match="both rationale and non-rationale"):
-        metrics.rationale_auc(np.ones((1, 2)), np.array([[True, True]]))
-    with pytest.raises(ValueError, match="valid must be a bool array"):
-        metrics.rationale_auc(np.ones((1, 2)), r, np.ones((1, 2)))
+        agreement.rationale_auc(np.ones((1, 2)), np.array([[True, True]]))
+    with pytest.raises(TypeError, match="valid must be a boolean array"):
+        agreement.rationale_auc(np.ones((1, 2)), r, np.ones((1, 2)))
 
 
 # --------------------------------------------------------------------------- precision_at_k
@@ -329,13 +329,13 @@ def test_precision_at_k_by_hand():
     scores = np.array([[0.9, 0.1, 0.8, 0.2], [0.1, 0.9, 0.3, 0.2]])
     rationale = np.array([[True, True, False, False], [False, True, False, False]])
     # example 1: 2 rationale tokens, top-2 = {0, 2} -> 1/2; example 2: top-1 = {1} -> 1
-    assert metrics.precision_at_k(scores, rationale) == pytest.approx(0.75)
+    assert agreement.precision_at_k(scores, rationale) == pytest.approx(0.75)
     # k = 1: tops {0} -> 1, {1} -> 1
-    assert metrics.precision_at_k(scores, rationale, k=1) == pytest.approx(1.0)
+    assert agreement.precision_at_k(scores, rationale, k=1) == pytest.approx(1.0)
     # absolute: a large negative score ranks first
     neg = np.array([[-5.0, 0.1, 0.2, 0.3]])
-    assert metrics.precision_at_k(neg, np.array([[True, False, False, False]]), k=1) == 1.0
-    assert metrics.precision_at_k(neg, np.array([[True, False, False, False]]), k=1,
+    assert agreement.precision_at_k(neg, np.array([[True, False, False, False]]), k=1) == 1.0
+    assert agreement.precision_at_k(neg, np.array([[True, False, False, False]]), k=1,
                                   absolute=False) == 0.0
 
 
@@ -344,19 +344,19 @@ def test_precision_at_k_never_counts_padding():
     rationale = np.array([[True, True, False, False]])
     valid = np.array([[True, True, False, False]])
     # k = 3 but only 2 real tokens: both retrieved, both rationale
-    assert metrics.precision_at_k(scores, rationale, valid, k=3) == 1.0
+    assert agreement.precision_at_k(scores, rationale, valid, k=3) == 1.0
     # a rationale flag on padding is ignored
     flagged_pad = np.array([[True, False, True, False]])
-    assert metrics.precision_at_k(scores, flagged_pad, valid) == 1.0
+    assert agreement.precision_at_k(scores, flagged_pad, valid) == 1.0
 
 
 def test_precision_at_k_errors():
     with pytest.raises(ValueError, match="no example has a rationale token"):
-        metrics.precision_at_k(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
+        agreement.precision_at_k(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
     with pytest.raises(ValueError, match=r"k must be in \[1, 3\]"):
-        metrics.precision_at_k(np.ones((1, 3)), np.ones((1, 3), dtype=bool), k=4)
+        agreement.precision_at_k(np.ones((1, 3)), np.ones((1, 3), dtype=bool), k=4)
     with pytest.raises(TypeError, match="rationale must be a bool array"):
-        metrics.precision_at_k(np.ones((1, 3)), np.ones((1, 3)))
+        agreement.precision_at_k(np.ones((1, 3)), np.ones((1, 3)))
 
 
 # --------------------------------------------------------------------------- rank_correlation
@@ -366,9 +366,9 @@ def test_rank_correlation_matches_scipy():
     a, b = rng.normal(size=(6, 9)), rng.normal(size=(6, 9))
     valid = np.ones((6, 9), dtype=bool)
     valid[:, 7:] = False
-    tau = metrics.rank_correlation(a, b, valid)
-    rho = metrics.rank_correlation(a, b, valid, method="spearman")
-    rho_abs = metrics.rank_correlation(a, b, valid, method="spearman", absolute=True)
+    tau = agreement.rank_correlation(a, b, valid)
+    rho = agreement.rank_correlation(a, b, valid, method="spearman")
+    rho_abs = agreement.rank_correlation(a, b, valid, method="spearman", absolute=True)
     for i in range(6):
         assert tau[i] == pytest.approx(kendalltau(a[i, :7], b[i, :7])[0])
         assert rho[i] == pytest.approx(spearmanr(a[i, :7], b[i, :7])[0])
@@ -377,24 +377,24 @@ def test_rank_correlation_matches_scipy():
 
 def test_rank_correlation_identity_reversal_and_nan():
     a = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
-    out = metrics.rank_correlation(a, a, method="spearman")
+    out = agreement.rank_correlation(a, a, method="spearman")
     assert out[0] == pytest.approx(1.0) and np.isnan(out[1])  # constant map: undefined
-    assert metrics.rank_correlation(a[:1], -a[:1])[0] == pytest.approx(-1.0)
+    assert agreement.rank_correlation(a[:1], -a[:1])[0] == pytest.approx(-1.0)
 
 
 def test_rank_correlation_errors():
     with pytest.raises(ValueError, match="method must be one of"):
-        metrics.rank_correlation(np.ones((1, 3)), np.ones((1, 3)), method="pearson")
+        agreement.rank_correlation(np.ones((1, 3)), np.ones((1, 3)), method="pearson")
     with pytest.raises(ValueError, match="same shape"):
-        metrics.rank_correlation(np.ones((1, 3)), np.ones((1, 4)))
+        agreement.rank_correlation(np.ones((1, 3)), np.ones((1, 4)))
     with pytest.raises(TypeError, match="b must hold numbers"):
-        metrics.rank_correlation(np.ones((1, 2)), np.array([["x", "y"]]))
+        agreement.rank_correlation(np.ones((1, 2)), np.array([["x", "y"]]))
 
 
 def test_binary_prediction_at_one_half_is_class_one():
     """Same convention as `p >= 0.5` in the chapters: at p = 0.5 the predicted class is 1."""
     ids = np.array([[4, 2]])  # weights 1 and -1: logit 0, p = 0.5
-    curve = metrics.deletion_curve(additive_model, ids, np.array([[1.0, -1.0]]), steps=2)
+    curve = perturbation.deletion_curve(additive_model, ids, np.array([[1.0, -1.0]]), steps=2)
     np.testing.assert_allclose(curve[0], [0.5, expit(-1.0), 0.5])
 
 
@@ -458,11 +458,11 @@ def test_bad_target_is_caught_before_the_model_is_called():
 
     s = VOCAB_WEIGHTS[HAND_IDS]
     for bad in ([0, 1], 1.5, True, "1"):
-        with pytest.raises(ValueError, match="target must be an int"):
-            metrics.deletion_curve(counting, HAND_IDS, s, HAND_VALID, target=bad)
-        with pytest.raises(ValueError, match="target must be an int"):
-            metrics.sufficiency(counting, HAND_IDS, s, HAND_VALID, target=bad)
+        with pytest.raises((TypeError, ValueError), match="target must be an int"):
+            perturbation.deletion_curve(counting, HAND_IDS, s, HAND_VALID, target=bad)
+        with pytest.raises((TypeError, ValueError), match="target must be an int"):
+            perturbation.sufficiency(counting, HAND_IDS, s, HAND_VALID, target=bad)
     assert calls == []
     np.testing.assert_allclose(
-        metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=np.array([0])),
-        1 - metrics.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=1))
+        perturbation.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=np.array([0])),
+        1 - perturbation.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=1))

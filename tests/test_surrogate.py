@@ -34,7 +34,7 @@ def test_effective_sample_size():
 
 
 def test_samples_cover_distances_from_zero_outwards():
-    z = surrogate.sample_perturbations(np.zeros(50), 4000, scale=2.0, random_state=1)
+    z = surrogate.sample_perturbations(np.zeros(50), 4000, scale=2.0, seed=1)
     d = np.linalg.norm(z / 2.0, axis=1) / np.sqrt(50)  # radius factor r ~ U(0, 1), times ~1
     assert z.shape == (4000, 50)
     assert np.quantile(d, 0.1) < 0.15 and np.quantile(d, 0.9) > 0.8
@@ -43,7 +43,7 @@ def test_samples_cover_distances_from_zero_outwards():
 
 def test_per_feature_scale_spreads_features_accordingly():
     scale = np.array([0.1, 1.0, 10.0])
-    z = surrogate.sample_perturbations(np.zeros(3), 20000, scale=scale, random_state=0)
+    z = surrogate.sample_perturbations(np.zeros(3), 20000, scale=scale, seed=0)
     ratio = z.std(axis=0) / scale
     np.testing.assert_allclose(ratio, ratio[0], rtol=0.05)
 
@@ -68,15 +68,15 @@ def test_wide_kernel_loses_fidelity_on_a_nonlinear_function():
     def bumpy(z):
         return np.sin(2 * z).sum(axis=1)
 
-    narrow = surrogate.local_surrogate(bumpy, X0, kernel_width=0.25, scale=1.0, random_state=3)
-    wide = surrogate.local_surrogate(bumpy, X0, kernel_width=20.0, scale=1.0, random_state=3)
+    narrow = surrogate.local_surrogate(bumpy, X0, kernel_width=0.25, scale=1.0, seed=3)
+    wide = surrogate.local_surrogate(bumpy, X0, kernel_width=20.0, scale=1.0, seed=3)
     assert narrow.fresh_r2 > 0.9 > wide.fresh_r2
     assert wide.effective_samples > narrow.effective_samples
 
 
 def test_result_fields_match_their_definitions():
     res = surrogate.local_surrogate(quadratic, X0, n_samples=300, kernel_width=1.5, scale=0.7, alpha=0.5,
-                                    random_state=4)
+                                    seed=4)
     d = np.linalg.norm((res.samples - X0) / 0.7, axis=1)
     np.testing.assert_allclose(res.weights, np.exp(-(d**2) / 1.5**2))
     np.testing.assert_allclose(res.targets, quadratic(res.samples))
@@ -97,10 +97,10 @@ def test_ridge_penalty_shrinks_coefficients():
     assert np.linalg.norm(tight.coef) < 0.1 * np.linalg.norm(loose.coef)
 
 
-def test_random_state_makes_runs_reproducible():
-    a = surrogate.local_surrogate(quadratic, X0, n_samples=50, random_state=7)
-    b = surrogate.local_surrogate(quadratic, X0, n_samples=50, random_state=7)
-    c = surrogate.local_surrogate(quadratic, X0, n_samples=50, random_state=8)
+def test_seed_makes_runs_reproducible():
+    a = surrogate.local_surrogate(quadratic, X0, n_samples=50, seed=7)
+    b = surrogate.local_surrogate(quadratic, X0, n_samples=50, seed=7)
+    c = surrogate.local_surrogate(quadratic, X0, n_samples=50, seed=8)
     np.testing.assert_array_equal(a.samples, b.samples)
     np.testing.assert_array_equal(a.coef, b.coef)
     assert not np.allclose(a.samples, c.samples)
@@ -131,7 +131,7 @@ def test_errors():
         surrogate.local_surrogate(linear, X0, alpha=-1.0)
     with pytest.raises(ValueError, match="2 outputs per input: pass target"):
         surrogate.local_surrogate(lambda z: np.zeros((len(z), 2)), X0)
-    with pytest.raises(ValueError, match="target must be below the number of outputs 2, got 5"):
+    with pytest.raises(ValueError, match=r"target must be in \[0, 1\] for a function with 2 output\(s\), got 5"):
         surrogate.local_surrogate(lambda z: np.zeros((len(z), 2)), X0, target=5)
     with pytest.raises(ValueError, match=r"predict_fn must return shape \(2000,\)"):
         surrogate.local_surrogate(lambda z: np.zeros(3), X0)

@@ -92,7 +92,7 @@ def bench_integrated_gradients(batch: int = 32, steps: int = 64, repeats: int = 
     import numpy as np
 
     import xai_tutorial  # noqa: F401
-    from xai_tutorial import data, explain, models, reproducibility
+    from xai_tutorial import data, gradient_attribution, models, reproducibility
 
     reproducibility.set_seed(0)
     text = data.make_planted_text(256, 20, seed=0)
@@ -103,11 +103,11 @@ def bench_integrated_gradients(batch: int = 32, steps: int = 64, repeats: int = 
     mask = (ids != 0).astype("float32")
 
     def batched():
-        return explain.integrated_gradients(clf.head, emb, steps=steps, aux=[mask])
+        return gradient_attribution.integrated_gradients(clf.head, emb, steps=steps, aux=[mask])
 
     def loop():  # the textbook implementation: one gradient call per point of the path
         alphas = np.linspace(0.0, 1.0, steps + 1)
-        grads = [explain.gradients(clf.head, a * emb, aux=[mask]) for a in alphas]
+        grads = [gradient_attribution.gradients(clf.head, a * emb, aux=[mask]) for a in alphas]
         w = np.full(steps + 1, 1.0 / steps)
         w[[0, -1]] /= 2
         return emb * np.tensordot(w, np.stack(grads), axes=1)
@@ -123,7 +123,7 @@ def bench_integrated_gradients(batch: int = 32, steps: int = 64, repeats: int = 
 
     np.testing.assert_allclose(batched(), loop(), rtol=1e-4, atol=1e-6)
     t_batched, t_loop = best(batched), best(loop)
-    gap = explain.completeness_gap(clf.head, emb, batched(), aux=[mask]).max()
+    gap = gradient_attribution.completeness_gap(clf.head, emb, batched(), aux=[mask]).max()
     return [
         f"| batched (one computation, {batch * (steps + 1)} rows) | {t_batched * 1000:.1f} ms |",
         f"| step-by-step loop ({steps + 1} gradient calls) | {t_loop * 1000:.1f} ms |",

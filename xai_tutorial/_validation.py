@@ -5,6 +5,7 @@ of the right kind but the wrong shape or range; the message says what was expect
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,3 +92,55 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_callable(fn: Any, name: str) -> Callable:
+    """Return ``fn`` after checking it can be called."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    return fn
+
+
+def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a finite ``float`` after checking its type and range.
+
+    ``low``/``high`` bound the range; ``low_open``/``high_open`` exclude the bound itself.
+
+    Examples
+    --------
+    >>> check_number(0.5, "alpha", low=0, low_open=True)
+    0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ValueError(f"{name} must be in {lo}, {hi}, got {value:g}")
+    return value
+
+
+def as_bool_mask(mask: Any, name: str, shape: tuple[int, ...] | None = None, *,
+                 default: bool | None = True) -> np.ndarray | None:
+    """Return a boolean mask of ``shape``: ``TypeError`` if it is not boolean, ``ValueError`` if the shape differs.
+
+    ``mask=None`` gives an all-``default`` mask of ``shape`` (or None when ``default`` is None).
+    """
+    if mask is None:
+        if default is None or shape is None:
+            return None
+        return np.full(shape, default, dtype=bool)
+    if isinstance(mask, (str, bytes)):
+        raise TypeError(f"{name} must be a boolean array, got {type(mask).__name__}")
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        raise TypeError(f"{name} must be a boolean array (True = real position), got dtype {arr.dtype}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
+    return arr

@@ -8,7 +8,7 @@ Functions
 ---------
 softmax, masked_softmax
     Scores to weights.
-causal_mask, padding_mask
+causal_mask, key_padding_mask
     Boolean masks, True where a query may attend to a key.
 scaled_dot_product_attention, additive_attention, multi_head_attention
     The three attention layers of chapter 3; each returns ``(output, weights)``.
@@ -53,7 +53,7 @@ def causal_mask(n: int) -> np.ndarray:
     return np.tril(np.ones((n, n), dtype=bool))
 
 
-def padding_mask(lengths: np.ndarray, n_keys: int) -> np.ndarray:
+def key_padding_mask(lengths: np.ndarray, n_keys: int) -> np.ndarray:
     """Boolean (batch, 1, n_keys) mask, True on the first ``lengths[b]`` keys of each sequence."""
     from ._validation import as_int_array
 

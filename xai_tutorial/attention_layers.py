@@ -15,43 +15,94 @@ Each layer mirrors a NumPy function of :mod:`xai_tutorial.attention` (the tests 
 Every layer is called as ``layer(query, key_or_value, ..., attention_mask=None)`` and returns
 ``(output, weights)``. ``attention_mask`` is a boolean tensor broadcastable to
 (batch, n_queries, n_keys), True where a query may attend to a key; masked weights are exactly 0.
-A row with no allowed key gets all-zero weights, as in ``keras.layers.MultiHeadAttention``
-(the NumPy functions raise an error instead).
+
+Called on concrete tensors or arrays (eagerly), the layers check their inputs as the NumPy
+functions do: ``TypeError`` for a missing or non-numeric input or a non-boolean mask,
+``ValueError`` for mismatched shapes, NaN or infinite values, or a mask row that allows no key
+(a fully masked row has no softmax). Inside a compiled graph only the static shapes are checked.
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ._validation import check_int
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 from keras import ops  # noqa: E402
 
-__all__ = ["DotProductAttention", "BahdanauAttention", "MultiHeadAttentionFromScratch",
-           "masked_softmax"]
+__all__ = ["DotProductAttention", "BahdanauAttention", "MultiHeadAttentionFromScratch"]
 
 _NEG = -1e9  # a masked score; exp(-1e9 - max) is exactly 0 in float32
 
 
-def masked_softmax(scores, attention_mask=None):
-    """Softmax over the last axis with masked entries set to exactly 0.
-
-    Parameters
-    ----------
-    scores : tensor of shape (..., n_queries, n_keys)
-    attention_mask : bool tensor broadcastable to ``scores``, optional
-        True where attending is allowed.
-
-    Returns
-    -------
-    tensor of shape (..., n_queries, n_keys)
-    """
+def _masked_softmax(scores, attention_mask=None):
+    """Softmax over the last axis with masked entries set to exactly 0 (tensors in, tensor out)."""
     if attention_mask is None:
         return ops.softmax(scores, axis=-1)
     mask = ops.cast(attention_mask, "bool")
     scores = ops.where(mask, scores, ops.cast(_NEG, scores.dtype))
     weights = ops.softmax(scores, axis=-1)
     return ops.where(mask, weights, ops.zeros_like(weights))
+
+
+def _is_concrete(x) -> bool:
+    """Whether ``x`` holds values (an array or an eager tensor), not a symbolic graph tensor."""
+    import tensorflow as tf
+
+    if isinstance(x, keras.KerasTensor):
+        return False
+    if isinstance(x, tf.Tensor):
+        return tf.executing_eagerly() and hasattr(x, "numpy")
+    return True
+
+
+def _check_tensor(x, name: str, min_rank: int):
+    """A float tensor of rank >= ``min_rank``; values are checked when they are concrete."""
+    if x is None or isinstance(x, (str, bytes, bool, int, float)):
+        raise TypeError(f"{name} must be a tensor or array of shape (batch, n, d), got {type(x).__name__}")
+    if _is_concrete(x):
+        arr = np.asarray(x)
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, got {int(np.sum(~np.isfinite(arr)))} NaN or infinite value(s)")
+        x = ops.convert_to_tensor(arr.astype("float32") if arr.dtype.kind != "f" else arr)
+    shape = tuple(x.shape)
+    if len(shape) < min_rank:
+        raise ValueError(f"{name} must have at least {min_rank} dimensions (..., n, d), got shape {shape}")
+    return x
+
+
+def _check_attention_inputs(query, key, value, attention_mask, *, min_rank: int = 2,
+                            key_name: str = "key", value_name: str = "value"):
+    """Checked (query, key, value, mask) of an attention layer call (see the module docstring)."""
+    query = _check_tensor(query, "query", min_rank)
+    key = _check_tensor(key, key_name, min_rank)
+    value = _check_tensor(value, value_name, min_rank)
+    qs, ks, vs = tuple(query.shape), tuple(key.shape), tuple(value.shape)
+    if ks[-2] is not None and vs[-2] is not None and ks[-2] != vs[-2]:
+        raise ValueError(f"{key_name} and {value_name} must have as many positions (axis -2), got shapes {ks} and {vs}")
+    if attention_mask is not None:
+        if isinstance(attention_mask, (str, bytes)):
+            raise TypeError(f"attention_mask must be a boolean tensor, got {type(attention_mask).__name__}")
+        if _is_concrete(attention_mask):
+            m = np.asarray(attention_mask)
+            if m.dtype != bool:
+                raise TypeError(f"attention_mask must be boolean (True = may attend), got dtype {m.dtype}")
+            want = qs[:-1] + (ks[-2],)
+            if None not in want:
+                try:
+                    m = np.broadcast_to(m, want)
+                except ValueError:
+                    raise ValueError(f"attention_mask of shape {m.shape} does not broadcast to "
+                                     f"(..., n_queries, n_keys) = {want}") from None
+                empty = ~m.any(axis=-1)
+                if empty.any():
+                    raise ValueError(f"{int(empty.sum())} row(s) of attention_mask allow no key at all; "
+                                     "a fully masked row has no softmax")
+    return query, key, value, attention_mask
 
 
 @keras.saving.register_keras_serializable(package="xai_tutorial")
@@ -74,9 +125,13 @@ class DotProductAttention(keras.layers.Layer):
 
     def call(self, query, key, value=None, attention_mask=None):
         value = key if value is None else value
+        query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask)
+        if query.shape[-1] != key.shape[-1]:
+            raise ValueError(f"query and key must have the same size d_k (last axis), got shapes "
+                             f"{tuple(query.shape)} and {tuple(key.shape)}")
         scale = 1.0 / math.sqrt(query.shape[-1])
         scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) * scale
-        weights = masked_softmax(scores, attention_mask)
+        weights = _masked_softmax(scores, attention_mask)
         return ops.matmul(weights, value), weights
 
 
@@ -131,11 +186,13 @@ class BahdanauAttention(keras.layers.Layer):
 
     def call(self, query, key, value=None, attention_mask=None):
         value = key if value is None else value
+        query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask,
+                                                                    min_rank=3)
         q = ops.matmul(query, self.W_q)[..., :, None, :]  # (batch, n_queries, 1, units)
         k = ops.matmul(key, self.W_k)[..., None, :, :]    # (batch, 1, n_keys, units)
         hidden = q + k if self.b is None else q + k + self.b
         scores = ops.tensordot(ops.tanh(hidden), self.w_v, axes=1)  # (batch, n_queries, n_keys)
-        weights = masked_softmax(scores, attention_mask)
+        weights = _masked_softmax(scores, attention_mask)
         return ops.matmul(weights, value), weights
 
     def get_config(self):
@@ -221,13 +278,15 @@ class MultiHeadAttentionFromScratch(keras.layers.Layer):
 
     def call(self, query, value, key=None, attention_mask=None):
         key = value if key is None else key
+        query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask,
+                                                                    min_rank=3)
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)
         scores = ops.einsum("bhtk,bhsk->bhts", q, k) / math.sqrt(self.key_dim)
         if attention_mask is not None:
             attention_mask = ops.expand_dims(ops.cast(attention_mask, "bool"), axis=-3)
-        weights = masked_softmax(scores, attention_mask)  # (batch, heads, n_queries, n_keys)
+        weights = _masked_softmax(scores, attention_mask)  # (batch, heads, n_queries, n_keys)
         heads = ops.einsum("bhts,bhsv->bhtv", weights, v)
         output = ops.einsum("bhtv,hvo->bto", heads, self.output_kernel)
         if self.output_bias is not None:

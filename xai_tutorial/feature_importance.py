@@ -51,14 +51,31 @@ class PermutationImportance:
     baseline_score: float
 
 
-def _random_state(random_state: Any) -> np.random.RandomState:
+def _random_state(seed: Any) -> np.random.RandomState:
     """Turn ``None``, an int or a ``RandomState`` into a ``RandomState`` (like scikit-learn)."""
-    if random_state is None:
+    if seed is None:
         return np.random.mtrand._rand  # NumPy's global RandomState, as check_random_state(None)
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    seed = check_int(random_state, "random_state", 0, 2**32 - 1)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    seed = check_int(seed, "seed", 0, 2**32 - 1)
     return np.random.RandomState(seed)
+
+
+def _predictions(predict_fn: Callable, X: np.ndarray) -> np.ndarray:
+    """Predictions (labels, probabilities or values) with one entry per row; numbers must be finite."""
+    pred = np.asarray(predict_fn(X))
+    if pred.ndim == 0 or pred.shape[0] != len(X):
+        raise ValueError(f"predict_fn must return one prediction per row ({len(X)}), got shape {pred.shape}")
+    if pred.dtype.kind in "fc" and not np.all(np.isfinite(pred)):
+        raise ValueError(f"predict_fn returned {int(np.sum(~np.isfinite(pred)))} NaN or infinite prediction(s)")
+    return pred
+
+
+def _score(scoring: Callable, y: np.ndarray, pred: np.ndarray) -> float:
+    value = float(scoring(y, pred))
+    if not np.isfinite(value):
+        raise ValueError(f"scoring returned {value}: the importances would not be numbers")
+    return value
 
 
 def permutation_indices(n_samples: int, n_repeats: int, seed: int) -> np.ndarray:
@@ -97,13 +114,13 @@ def permutation_indices(n_samples: int, n_repeats: int, seed: int) -> np.ndarray
 
 def permutation_importance(predict_fn: Callable[[np.ndarray], Any], X: Any, y: Any, *,
                            scoring: Callable[[np.ndarray, np.ndarray], float],
-                           n_repeats: int = 5, random_state: Any = None) -> PermutationImportance:
+                           n_repeats: int = 5, seed: Any = None) -> PermutationImportance:
     """Permutation importance (Breiman 2001; Fisher et al. 2019): the drop in score per feature.
 
     For each feature ``j`` the column ``X[:, j]`` is shuffled ``n_repeats`` times, the model
     predicts on the shuffled data and ``scoring`` compares the predictions with ``y``. The
     importance is ``baseline_score - shuffled_score``. The shuffles are drawn exactly as in
-    :func:`sklearn.inspection.permutation_importance` with the same ``random_state``, so the two
+    :func:`sklearn.inspection.permutation_importance` with ``random_state=seed``, so the two
     agree to rounding. The repeats of one feature are predicted in one batch.
 
     Parameters
@@ -120,7 +137,7 @@ def permutation_importance(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
         ``lambda y, p: -log_loss(y, p)`` with ``predict_fn=model.predict_proba``).
     n_repeats : int, default 5
         Number of shuffles per feature, at least 1.
-    random_state : None, int or numpy.random.RandomState, default None
+    seed : None, int or numpy.random.RandomState, default None
         As in scikit-learn: one seed is drawn from it and reused for every column.
 
     Returns
@@ -149,17 +166,17 @@ def permutation_importance(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
     n_samples, n_features = X.shape
 
     # scikit-learn draws ONE seed and gives every column a fresh RandomState(seed).
-    seed = int(_random_state(random_state).randint(np.iinfo(np.int32).max + 1))
-    orders = permutation_indices(n_samples, n_repeats, seed)   # (n_repeats, n_samples)
+    draw = int(_random_state(seed).randint(np.iinfo(np.int32).max + 1))
+    orders = permutation_indices(n_samples, n_repeats, draw)   # (n_repeats, n_samples)
 
-    baseline = float(scoring(y, predict_fn(X)))
+    baseline = _score(scoring, y, _predictions(predict_fn, X))
     importances = np.empty((n_features, n_repeats))
     for j in range(n_features):
         X_perm = np.repeat(X[None], n_repeats, axis=0)           # (n_repeats, n_samples, n_features)
         X_perm[:, :, j] = X[orders, j]                           # shuffle column j in each copy
-        pred = np.asarray(predict_fn(X_perm.reshape(-1, n_features)))
+        pred = _predictions(predict_fn, X_perm.reshape(-1, n_features))
         pred = pred.reshape((n_repeats, n_samples) + pred.shape[1:])
-        importances[j] = baseline - np.array([scoring(y, p) for p in pred])
+        importances[j] = baseline - np.array([_score(scoring, y, p) for p in pred])
     return PermutationImportance(importances, importances.mean(axis=1), importances.std(axis=1), baseline)
 
 

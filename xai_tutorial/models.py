@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_int_array, check_choice, check_int
+from ._validation import as_int_array, check_choice, check_int, check_number
+from .forward import call_in_batches
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 from keras import ops  # noqa: E402
@@ -111,16 +112,12 @@ class TextAttentionClassifier:
     def predict_proba(self, token_ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """P(label = 1) for each sequence, shape (n,); calls the model directly (fast for small batches)."""
         ids = _check_ids(token_ids, self.model)
-        out = [np.asarray(self.model(ids[i:i + batch_size], training=False))[:, 0]
-               for i in range(0, len(ids), batch_size)]
-        return np.concatenate(out) if out else np.zeros(0)
+        return call_in_batches(lambda b: self.model(b, training=False), ids, batch_size)[:, 0]
 
     def attention_weights(self, token_ids: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Attention weights of shape (n, seq_len); each row sums to 1 over real tokens, 0 on padding."""
         ids = _check_ids(token_ids, self.model)
-        out = [np.asarray(self.attention(ids[i:i + batch_size], training=False))
-               for i in range(0, len(ids), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, ids.shape[1]))
+        return call_in_batches(lambda b: self.attention(b, training=False), ids, batch_size)
 
 
 def _check_ids(token_ids: np.ndarray, model: keras.Model) -> np.ndarray:
@@ -167,8 +164,7 @@ def build_text_attention_classifier(vocab_size: int, seq_len: int, *, embed_dim:
     hidden_dim = check_int(hidden_dim, "hidden_dim", 1)
     attention_units = check_int(attention_units, "attention_units", 1)
     check_choice(encoder, "encoder", ("dense", "conv"))
-    if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    dropout = check_number(dropout, "dropout", low=0, high=1, high_open=True)
     seed = check_int(seed, "seed", 0)
     init = keras.initializers.GlorotUniform
 
@@ -234,8 +230,8 @@ def train_text_classifier(clf: TextAttentionClassifier, train_ids: np.ndarray, t
         raise ValueError(f"train_labels must be 0 or 1, got values {np.unique(y)[:5]}")
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    check_number(learning_rate, "learning_rate", low=0, low_open=True)
+    check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
     keras.utils.set_random_seed(check_int(seed, "seed", 0))
     clf.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy",
                       metrics=["accuracy"])

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, check_callable, check_int
+from .forward import explained_output
 
 __all__ = [
     "MAX_EXACT_FEATURES",
@@ -161,11 +162,12 @@ def shapley_values_of_game(value_fn: Callable[[frozenset[int]], float], n_player
 
 
 def _check_predict_output(out: Any, n_rows: int) -> np.ndarray:
-    out = np.asarray(out, dtype=np.float64)
-    if out.shape != (n_rows,):
-        raise ValueError("predict_fn must return one number per row, shape (n_rows,), got shape "
-                         f"{out.shape}; select one output, e.g. lambda X: model.predict_proba(X)[:, 1]")
-    return out
+    """One finite number per row, shape (n_rows,) (a (n_rows, 1) output is squeezed)."""
+    try:
+        return explained_output(lambda _: out, np.empty(n_rows), name="predict_fn")
+    except ValueError as exc:
+        raise ValueError(f"{exc}; predict_fn must return one number per row, e.g. "
+                         "lambda X: model.predict_proba(X)[:, 1]") from None
 
 
 def interventional_coalition_values(predict_fn: Callable[[np.ndarray], Any], x: Any, background: Any, *,
@@ -191,6 +193,7 @@ def interventional_coalition_values(predict_fn: Callable[[np.ndarray], Any], x: 
     ndarray of shape (2**n_features,)
         Indexed by coalition, as in :func:`shapley_from_coalition_values`.
     """
+    check_callable(predict_fn, "predict_fn")
     x = as_float_array(x, "x", ndim=1)
     background = as_float_array(background, "background", ndim=2)
     d = x.shape[0]

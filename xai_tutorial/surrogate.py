@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_float_array, check_int
+from .forward import explained_output
 
 __all__ = ["SurrogateResult", "exponential_kernel", "sample_perturbations", "local_surrogate",
            "effective_sample_size"]
@@ -98,7 +99,7 @@ def effective_sample_size(weights: np.ndarray) -> float:
 
 
 def sample_perturbations(x: np.ndarray, n_samples: int, *, scale: float | np.ndarray = 1.0,
-                         random_state: int | np.random.Generator | None = 0) -> np.ndarray:
+                         seed: int | np.random.Generator | None = 0) -> np.ndarray:
     """Perturbations ``z = x + r * scale * eps`` with ``eps ~ N(0, I)`` and ``r ~ U(0, 1)``.
 
     A single Gaussian puts nearly all its samples at the same distance (about
@@ -113,7 +114,7 @@ def sample_perturbations(x: np.ndarray, n_samples: int, *, scale: float | np.nda
         At least 1.
     scale : float or array of shape (n_features,), default 1.0
         Spread of the perturbations per feature (e.g. the features' standard deviations).
-    random_state : int, numpy Generator or None, default 0
+    seed : int, numpy Generator or None, default 0
 
     Returns
     -------
@@ -122,7 +123,7 @@ def sample_perturbations(x: np.ndarray, n_samples: int, *, scale: float | np.nda
     x = as_float_array(x, "x", ndim=1)
     n_samples = check_int(n_samples, "n_samples", 1)
     scale = _scale(scale, x.shape[0])
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(seed)
     eps = rng.standard_normal((n_samples, x.shape[0]))
     r = rng.uniform(0.0, 1.0, size=(n_samples, 1))
     return x + r * scale * eps
@@ -132,7 +133,7 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
                     n_samples: int = 2000, kernel_width: float | None = None,
                     scale: float | np.ndarray = 1.0, alpha: float = 1.0,
                     target: int | None = None,
-                    random_state: int | None = 0) -> SurrogateResult:
+                    seed: int | None = 0) -> SurrogateResult:
     """Fit a kernel-weighted ridge regression to a black box around one input (LIME's idea).
 
     Parameters
@@ -154,7 +155,7 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
         it matters when the effective sample size is small against the number of features.
     target : int, optional
         Output column when ``predict_fn`` returns (n, k) with k > 1.
-    random_state : int or None, default 0
+    seed : int or None, default 0
         Seed of the sampler; the fresh samples use a second stream derived from it.
 
     Returns
@@ -175,10 +176,10 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     if target is not None:
         target = check_int(target, "target", 0)
 
-    fit_rng, fresh_rng = np.random.default_rng(random_state).spawn(2)
+    fit_rng, fresh_rng = np.random.default_rng(seed).spawn(2)
 
     def draw(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        z = sample_perturbations(x, n_samples, scale=scale, random_state=rng)
+        z = sample_perturbations(x, n_samples, scale=scale, seed=rng)
         u = (z - x) / scale
         w = exponential_kernel(np.linalg.norm(u, axis=1), width)
         y = _outputs(predict_fn, z, target)
@@ -230,19 +231,4 @@ def _scale(scale, n_features: int) -> np.ndarray:
 
 
 def _outputs(predict_fn: Callable, z: np.ndarray, target: int | None) -> np.ndarray:
-    out = np.asarray(predict_fn(z), dtype=np.float64)
-    if out.ndim == 2 and out.shape[1] == 1 and target is None:
-        out = out[:, 0]
-    elif out.ndim == 2:
-        if target is None:
-            raise ValueError(f"predict_fn returns {out.shape[1]} outputs per input: pass target "
-                             "to say which to explain")
-        if target >= out.shape[1]:
-            raise ValueError(f"target must be below the number of outputs {out.shape[1]}, got {target}")
-        out = out[:, target]
-    if out.shape != (len(z),):
-        raise ValueError(f"predict_fn must return shape ({len(z)},) or ({len(z)}, k) for {len(z)} inputs, "
-                         f"got {out.shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError("predict_fn returned NaN or infinite outputs")
-    return out
+    return explained_output(predict_fn, z, target)

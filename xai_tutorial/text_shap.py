@@ -15,8 +15,8 @@ The glue is three pieces:
 
 * :class:`PaddingMasker` (from :func:`padding_masker`), a shap masker that turns masked-out tokens
   into padding and tells shap which positions are padding already, so they cost no evaluations;
-* :func:`compiled_predict_fn`, a NumPy predict function over token ids that calls the Keras model
-  through one compiled ``tf.function`` (shap calls it thousands of times with small batches);
+* :func:`xai_tutorial.forward.predict_fn`, the package's predict function, which calls the Keras
+  model through one compiled ``tf.function`` (shap calls it thousands of times with small batches);
 * :func:`token_explanation` / :func:`token_shap_values`, which run shap's Permutation (sampled)
   or Exact explainer with them and return values of shape (n, seq_len).
 
@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array, as_int_array, check_choice, check_int
+from .forward import explained_output, keras_model_of, predict_fn
 
-__all__ = ["PaddingMasker", "padding_masker", "compiled_predict_fn", "token_explanation",
+__all__ = ["PaddingMasker", "padding_masker", "token_explanation",
            "token_shap_values", "word_importance", "word_explanation", "MAX_EXACT_TOKENS"]
 
 #: Most real tokens per sequence that ``algorithm="exact"`` accepts (2**14 model evaluations).
@@ -113,90 +114,20 @@ def padding_masker(seq_len: int, pad_id: int = 0) -> PaddingMasker:
 
 # --------------------------------------------------------------------------- predict function
 
-def _keras_model(model: Any):
-    """The Keras model inside ``model`` (a TextAttentionClassifier or a keras.Model), or None."""
-    import keras
-
-    inner = getattr(model, "model", None)
-    if isinstance(inner, keras.Model) and hasattr(model, "attention_weights"):
-        return inner
-    if isinstance(model, keras.Model):
-        return model
-    return None
-
-
-def compiled_predict_fn(model: Any, *, batch_size: int = 4096) -> Callable[[np.ndarray], np.ndarray]:
-    """A fast NumPy predict function over token ids, for shap's explainers.
-
-    The Keras model is called through one ``tf.function`` with input signature
-    ``(None, seq_len) int32``, traced once: a compiled call costs a fraction of a millisecond,
-    an eager ``model(x)`` several milliseconds and ``model.predict`` far more, which matters when
-    an explainer sends thousands of small batches.
-
-    Parameters
-    ----------
-    model : TextAttentionClassifier or keras.Model
-        A model from token ids of shape (batch, seq_len) to P(label = 1) of shape (batch, 1)
-        or (batch,).
-    batch_size : int, default 4096
-        Largest batch sent to the model at once.
-
-    Returns
-    -------
-    callable
-        ``f(token_ids: int array (n, seq_len)) -> float64 array (n,)``.
-    """
-    import tensorflow as tf
-
-    keras_model = _keras_model(model)
-    if keras_model is None:
-        raise TypeError(f"model must be a TextAttentionClassifier or a keras.Model, got {type(model).__name__}")
-    batch_size = check_int(batch_size, "batch_size", 1)
-    shape = tuple(keras_model.inputs[0].shape) if keras_model.inputs else ()
-    if len(shape) != 2 or shape[1] is None:
-        raise ValueError(f"model must take token ids of shape (batch, seq_len), got input shape {shape}")
-    seq_len = int(shape[1])
-    call = tf.function(lambda ids: keras_model(ids, training=False),
-                       input_signature=[tf.TensorSpec((None, seq_len), tf.int32)])
-
-    def predict(token_ids: np.ndarray) -> np.ndarray:
-        ids = np.asarray(token_ids)
-        if ids.ndim != 2 or ids.shape[1] != seq_len:
-            raise ValueError(f"token_ids must have shape (n, {seq_len}), got {ids.shape}")
-        ids = ids.astype(np.int32)
-        outs = [np.asarray(call(ids[i:i + batch_size])) for i in range(0, len(ids), batch_size)]
-        if not outs:
-            return np.zeros(0)
-        out = np.concatenate(outs).astype(np.float64)
-        return out.reshape(len(ids), -1)[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
-
-    predict.seq_len = seq_len  # type: ignore[attr-defined]
-    return predict
-
-
 def _predict_fn(model: Any, seq_len: int) -> Callable[[np.ndarray], np.ndarray]:
-    """A checked predict function from a classifier, a Keras model or a NumPy callable."""
-    if _keras_model(model) is not None:
-        fn = compiled_predict_fn(model)
-        model_len = getattr(fn, "seq_len")
-        if model_len != seq_len:
-            raise ValueError(f"token_ids must have shape (n, {model_len}) for this model, "
-                             f"got sequences of length {seq_len}")
-        return fn
-    if not callable(model):
-        raise TypeError(f"model must be a TextAttentionClassifier, a keras.Model or a NumPy predict "
-                        f"function, got {type(model).__name__}")
+    """The model as a predict function over token ids of length ``seq_len``, returning shape (n,)."""
+    fn = predict_fn(model)
+    km = keras_model_of(model)
+    if km is not None:
+        shape = tuple(km.inputs[0].shape)
+        if len(shape) != 2 or shape[1] != seq_len:
+            raise ValueError(f"token_ids must have shape (n, {shape[1:]}) for this model, got "
+                             f"sequences of length {seq_len}")
 
-    def checked(ids: np.ndarray) -> np.ndarray:
-        out = np.asarray(model(ids), dtype=np.float64)
-        if out.ndim == 2 and out.shape[1] == 1:
-            out = out[:, 0]
-        if out.shape != (len(ids),):
-            raise ValueError(f"the predict function must return one number per sequence, shape "
-                             f"({len(ids)},), got shape {out.shape}")
-        return out
+    def one_output(ids: np.ndarray) -> np.ndarray:
+        return explained_output(fn, ids, name="the model")
 
-    return checked
+    return one_output
 
 
 # --------------------------------------------------------------------------- SHAP values

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_float_array, as_int_array, check_choice, check_int
+from .forward import call_in_batches
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 from keras import ops  # noqa: E402
@@ -100,10 +101,7 @@ class TinyViT:
     def predict_proba(self, patches: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Class probabilities of shape (n, n_classes); calls the model directly (fast for small batches)."""
         x = check_patches(patches, self.n_patches, self.patch_dim)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        out = [np.asarray(self.model(x[i:i + batch_size], training=False), dtype=np.float64)
-               for i in range(0, len(x), batch_size)]
-        return np.concatenate(out) if out else np.zeros((0, int(self.model.outputs[0].shape[-1])))
+        return call_in_batches(lambda b: self.model(b, training=False), x, batch_size)
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
         """Predicted classes, shape (n,)."""
@@ -112,13 +110,8 @@ class TinyViT:
     def attention_maps(self, patches: np.ndarray, batch_size: int = 1024) -> list[np.ndarray]:
         """Per-layer attention maps, a list of ``depth`` arrays of shape (n, heads, 1 + n_patches, 1 + n_patches)."""
         x = check_patches(patches, self.n_patches, self.patch_dim)
-        batch_size = check_int(batch_size, "batch_size", 1)
-        chunks = []
-        for i in range(0, max(len(x), 1), batch_size):
-            out = self.attention(x[i:i + batch_size], training=False)
-            out = out if isinstance(out, (list, tuple)) else [out]
-            chunks.append([np.asarray(a, dtype=np.float64) for a in out])
-        return [np.concatenate([c[layer] for c in chunks]) for layer in range(len(chunks[0]))]
+        out = call_in_batches(lambda b: self.attention(b, training=False), x, batch_size)
+        return out if isinstance(out, list) else [out]
 
 
 def check_patches(patches: np.ndarray, n_patches: int, patch_dim: int) -> np.ndarray:

@@ -62,7 +62,7 @@ def _masked_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     pad = np.array([True, True, True, False, False])
     causal = attention.causal_mask(4)
     batch = rng.normal(size=(2, 3, 4))
-    batch_mask = np.broadcast_to(attention.padding_mask(np.array([4, 2]), 4), (2, 3, 4))
+    batch_mask = np.broadcast_to(attention.key_padding_mask(np.array([4, 2]), 4), (2, 3, 4))
     big = 1000.0 * rng.normal(size=(3, 4))
     return [(scores, np.broadcast_to(pad, (4, 5)).copy()), (rng.normal(size=(4, 4)), causal),
             (batch, batch_mask.copy()), (big, np.ones((3, 4), dtype=bool))]

@@ -227,7 +227,7 @@ def check_random_auc(auc: Any, rationale: Any, valid: Any, *, n_sd: float = 4.0)
     auc : float
         The learner's AUC.
     rationale, valid : bool arrays of shape (n, seq_len)
-        Ground-truth cue tokens and real tokens, as passed to ``metrics.rationale_auc``.
+        Ground-truth cue tokens and real tokens, as passed to ``agreement.rationale_auc``.
     n_sd : float, default 4.0
         Accepted distance from 0.5, in standard deviations.
     """

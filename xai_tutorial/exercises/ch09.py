@@ -159,7 +159,7 @@ def _check_clf(clf: Any) -> None:
 
 def _proba_from_weights(clf: TextAttentionClassifier, ids: np.ndarray, w: np.ndarray) -> np.ndarray:
     """P(label = 1) with attention ``w``, computed in NumPy from the output layer's weights."""
-    from ..faithfulness import encoded_tokens
+    from ..attention_interventions import encoded_tokens
 
     h = encoded_tokens(clf, ids).astype(np.float64)
     kernel, bias = clf.model.get_layer("output").get_weights()
@@ -211,7 +211,7 @@ def check_top2_erasure_flips(n_flips: Any, clf: TextAttentionClassifier, token_i
     if value == top2_erasure_flips(clf, ids, renormalise=False) and value != expected:
         return Feedback(False, f"{value} is the count without renormalising: divide the remaining "
                                "weights by their sum so that they add up to 1 again")
-    from ..faithfulness import erasure_flips
+    from ..attention_interventions import erasure_flips
 
     w = clf.attention_weights(ids)
     top1 = int(erasure_flips(clf, ids, np.argmax(w, axis=1)).flipped.sum())

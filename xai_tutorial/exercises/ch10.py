@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import metrics
+from .. import perturbation
 from .core import Feedback, check_array
 
 __all__ = ["TOY_TOKENS", "TOY_IDS", "TOY_WEIGHTS", "TOY_BIAS", "TOY_SCORES", "toy_predict",
@@ -61,15 +61,15 @@ def check_deletion_curve(curve: Any) -> Feedback:
     c, bad = _as_numbers(curve, "the curve")
     if bad is not None:
         return bad
-    expected = metrics.deletion_curve(toy_predict, TOY_IDS, TOY_SCORES[None], steps=4)[0]
+    expected = perturbation.deletion_curve(toy_predict, TOY_IDS, TOY_SCORES[None], steps=4)[0]
     if c.shape != (5,):
         return Feedback(False, f"the curve has shape {c.shape}; it needs 5 values, one per fraction "
                                "0, 1/4, 1/2, 3/4, 1 (the first is the prediction on the full sentence)")
     if np.allclose(c, expected, atol=1e-3):
         return Feedback(True, "removing 'great' first flips the prediction; 'but' adds nothing; the "
                               "empty sentence sits at sigmoid(bias) = 0.5. Area under the curve: "
-                              f"{metrics.curve_auc(expected):.3f}.")
-    by_abs = metrics.deletion_curve(toy_predict, TOY_IDS, np.abs(TOY_SCORES)[None], steps=4)[0]
+                              f"{perturbation.curve_auc(expected):.3f}.")
+    by_abs = perturbation.deletion_curve(toy_predict, TOY_IDS, np.abs(TOY_SCORES)[None], steps=4)[0]
     if np.allclose(c, by_abs, atol=1e-3):
         return Feedback(False, "you ranked the tokens by |score|; the deletion curve removes what "
                                "supports the prediction first, so rank by the signed score "
@@ -97,8 +97,8 @@ def check_comprehensiveness(comp: Any, suff: Any) -> Feedback:
         return Feedback(False, f"comp and suff must each be one number, got shapes {c.shape} and {s.shape}")
     c, s = float(c.reshape(-1)[0]), float(s.reshape(-1)[0])
     args = (toy_predict, TOY_IDS, TOY_SCORES[None])
-    exp_c = float(metrics.comprehensiveness(*args, fractions=[0.25])[0])
-    exp_s = float(metrics.sufficiency(*args, fractions=[0.25])[0])
+    exp_c = float(perturbation.comprehensiveness(*args, fractions=[0.25])[0])
+    exp_s = float(perturbation.sufficiency(*args, fractions=[0.25])[0])
     if np.isclose(c, exp_s, atol=1e-3) and np.isclose(s, exp_c, atol=1e-3):
         return Feedback(False, "comp and suff are swapped: comprehensiveness removes the top token, "
                                "sufficiency keeps only it")

@@ -1,14 +1,13 @@
-"""How good is an explanation? Agreement with ground truth, between methods, and with the model.
+"""Perturbation methods: change parts of the input and watch the model's output.
 
-Scores are per-token (or per-feature) attributions of shape (n_examples, n_positions); a
-``valid`` mask of the same shape marks real positions (padding is left out of every metric).
+* :func:`occlusion` (leave-one-out): the drop in the output when one position is replaced.
+* Faithfulness curves and scores of an attribution (does the model really depend on what the
+  attribution calls important?): :func:`deletion_curve`, :func:`insertion_curve` and
+  :func:`curve_auc` (Samek et al. 2017; Petsiuk et al. 2018), :func:`comprehensiveness` and
+  :func:`sufficiency` (DeYoung et al. 2020).
 
-* Plausibility (agreement with a ground truth): :func:`rationale_auc`, :func:`precision_at_k`.
-* Agreement between two attributions: :func:`rank_correlation`.
-* Faithfulness (does the model really depend on what the attribution calls important?):
-  :func:`deletion_curve`, :func:`insertion_curve` and :func:`curve_auc` (Samek et al. 2017;
-  Petsiuk et al. 2018), :func:`comprehensiveness` and :func:`sufficiency` (DeYoung et al. 2020).
-  These take a NumPy ``predict_fn`` and evaluate every perturbed copy in one batched call.
+Every function takes a predict function and a ``target`` as defined in :mod:`xai_tutorial.forward`,
+and evaluates all perturbed copies of a batch in one call of the predict function.
 """
 from __future__ import annotations
 
@@ -16,126 +15,83 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validation import as_float_array, check_choice, check_int
+from ._validation import as_bool_mask, as_float_array, check_callable, check_int
+from .forward import check_target, explained_output, output_matrix
 
-__all__ = ["rationale_auc", "precision_at_k", "rank_correlation", "deletion_curve",
-           "insertion_curve", "curve_auc", "comprehensiveness", "sufficiency",
-           "ERASER_FRACTIONS"]
+__all__ = ["occlusion", "deletion_curve", "insertion_curve", "curve_auc", "comprehensiveness",
+           "sufficiency", "ERASER_FRACTIONS"]
 
 #: The fractions of tokens of the ERASER benchmark's aggregate faithfulness scores.
 ERASER_FRACTIONS: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.50)
 
 
-def _check_valid(valid: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
-    """The mask of real positions: all True if ``valid`` is None, else a checked bool array."""
-    if valid is None:
-        return np.ones(shape, dtype=bool)
-    v = np.asarray(valid)
-    if v.dtype != bool or v.shape != shape:
-        raise ValueError(f"valid must be a bool array of shape {shape}, got {v.dtype} {v.shape}")
-    return v
+def _check_inputs(x) -> np.ndarray:
+    """``x`` as a numeric array of shape (batch, n_positions, ...); integer ids keep their dtype."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"x must be a numeric array of shape (batch, n_positions, ...), got {type(x).__name__}")
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"x must hold numbers (token ids or features), got dtype {arr.dtype}")
+    if arr.ndim < 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"x must have shape (batch, n_positions, ...) with at least one example and "
+                         f"one position, e.g. token ids (batch, seq_len), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        as_float_array(arr, "x")
+    return arr
 
 
-def _check_pair(scores: np.ndarray, truth: np.ndarray, valid: np.ndarray | None,
-                name: str = "truth") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    s = as_float_array(scores, "scores", ndim=2)
-    t = np.asarray(truth)
-    if t.shape != s.shape:
-        raise ValueError(f"scores and {name} must have the same shape, got {s.shape} and {t.shape}")
-    v = _check_valid(valid, s.shape)
-    return s, t, v
+def _fill(fill_value, arr: np.ndarray) -> np.ndarray:
+    """``fill_value`` in ``arr``'s dtype; a value that the dtype cannot hold is an error."""
+    if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"fill_value must be a number, got {type(fill_value).__name__}")
+    if not np.isfinite(fill_value):
+        raise ValueError(f"fill_value must be finite, got {fill_value}")
+    fill = np.asarray(fill_value, dtype=arr.dtype)
+    if fill != fill_value:
+        raise ValueError(f"fill_value {fill_value!r} cannot be stored in x's dtype {arr.dtype} "
+                         "(token ids need a whole number)")
+    return fill
 
+def occlusion(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
+              fill_value: float = 0.0, valid: np.ndarray | None = None,
+              target: int | np.ndarray | None = None) -> np.ndarray:
+    """Occlusion (leave-one-out): the drop in the output when one position is replaced.
 
-def rationale_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
-                  absolute: bool = True) -> float:
-    """ROC-AUC of attributions as a detector of the ground-truth rationale tokens.
-
-    All real positions of all examples are pooled: 1.0 means every rationale token scores above
-    every other token, 0.5 is chance.
-
-    Parameters
-    ----------
-    scores : array of shape (n, seq_len)
-    rationale : bool array of shape (n, seq_len)
-    valid : bool array of shape (n, seq_len), optional
-        Real tokens; default all.
-    absolute : bool, default True
-        Rank by ``|score|`` (a negative attribution is still important).
-    """
-    from sklearn.metrics import roc_auc_score
-
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
-    y = r[v]
-    if y.all() or not y.any():
-        raise ValueError("rationale must contain both rationale and non-rationale real tokens")
-    x = np.abs(s[v]) if absolute else s[v]
-    return float(roc_auc_score(y, x))
-
-
-def precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
-                   k: int | None = None, absolute: bool = True) -> float:
-    """Mean over examples of the fraction of the top-k scored real tokens that are rationale tokens.
-
-    ``k`` defaults to each example's own number of rationale tokens (then it is the R-precision).
-    An example with fewer than ``k`` real tokens uses all of them (padding is never counted as a
-    retrieved token), and rationale flags on padding are ignored. With the default ``k``,
-    examples without any rationale token are skipped.
-    """
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
-    if k is not None:
-        k = check_int(k, "k", 1, s.shape[1])
-    r = r & v
-    s = np.abs(s) if absolute else s
-    s = np.where(v, s, -np.inf)
-    out = []
-    for i in range(s.shape[0]):
-        ki = int(r[i].sum()) if k is None else min(k, int(v[i].sum()))
-        if ki == 0:
-            continue
-        top = np.argsort(-s[i], kind="stable")[:ki]
-        out.append(r[i, top].mean())
-    if not out:
-        raise ValueError("no example has a rationale token among its real tokens")
-    return float(np.mean(out))
-
-
-def rank_correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *,
-                     method: str = "kendall", absolute: bool = False) -> np.ndarray:
-    """Rank correlation between two attributions of each example, shape (n,).
+    Position ``j`` of each example is ``x[:, j, ...]`` (a token, a patch, a feature); its score
+    is ``f(x) - f(x with position j set to fill_value)``. All occluded copies are predicted in one
+    batch.
 
     Parameters
     ----------
-    a, b : arrays of shape (n, seq_len)
-    valid : bool array of shape (n, seq_len), optional
-        Only real positions are ranked.
-    method : {"kendall", "spearman"}, default "kendall"
-        Kendall's tau-b or Spearman's rho.
-    absolute : bool, default False
-        Compare magnitudes ``|a|`` and ``|b|``.
+    predict_fn : callable
+        NumPy function from an array shaped like ``x`` to outputs of shape (n,) or (n, k).
+    x : array of shape (batch, n_positions, ...)
+        Inputs; integer arrays (token ids) keep their dtype.
+    fill_value : float, default 0.0
+        What an occluded position becomes (0 = padding id for token ids).
+    valid : bool array of shape (batch, n_positions), optional
+        Positions to occlude; others (padding) get score 0.
+    target : int or int array of shape (batch,), optional
+        Output column when ``predict_fn`` returns (n, k) with k > 1 (see :mod:`~xai_tutorial.forward`).
 
     Returns
     -------
-    ndarray of shape (n,)
-        NaN for an example with fewer than 2 real positions or a constant attribution.
+    ndarray of shape (batch, n_positions)
     """
-    from scipy.stats import kendalltau, spearmanr
+    check_callable(predict_fn, "predict_fn")
+    arr = _check_inputs(x)
+    fill = _fill(fill_value, arr)
+    batch, n_pos = arr.shape[:2]
+    valid = as_bool_mask(valid, "valid", (batch, n_pos))
+    tgt = check_target(target, batch)
 
-    check_choice(method, "method", ("kendall", "spearman"))
-    a_, b_, v = _check_pair(a, b, valid, "b")
-    b_ = as_float_array(b_, "b", ndim=2)
-    if absolute:
-        a_, b_ = np.abs(a_), np.abs(b_)
-    fn = kendalltau if method == "kendall" else spearmanr
-    out = np.full(a_.shape[0], np.nan)
-    for i in range(a_.shape[0]):
-        x, y = a_[i, v[i]], b_[i, v[i]]
-        if x.size >= 2 and np.ptp(x) > 0 and np.ptp(y) > 0:
-            out[i] = fn(x, y)[0]
-    return out
+    full = explained_output(predict_fn, arr, tgt)
+    copies = np.repeat(arr[None], n_pos, axis=0)  # (n_pos, batch, n_pos, ...)
+    idx = np.arange(n_pos)
+    copies[idx, :, idx] = fill
+    occluded = explained_output(predict_fn, copies.reshape((n_pos * batch,) + arr.shape[1:]),
+                                None if tgt is None else np.tile(tgt, n_pos)).reshape(n_pos, batch)
+    return np.where(valid, (full[None, :] - occluded).T, 0.0)
 
 
 # --------------------------------------------------------------------------- faithfulness
@@ -147,19 +103,12 @@ def _prepare_perturbation(predict_fn: Callable, x: np.ndarray, scores: np.ndarra
     ``rank[i, j]`` is 0 for the most important real position of example ``i``, 1 for the next,
     ...; padding positions get ranks after all real ones. Ties keep the left-to-right order.
     """
-    if not callable(predict_fn):
-        raise TypeError(f"predict_fn must be callable (a NumPy predict function), got "
-                        f"{type(predict_fn).__name__}")
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf" or arr.ndim < 2:
-        raise ValueError(f"x must be a numeric array of shape (batch, n_positions, ...), e.g. token "
-                         f"ids (batch, seq_len), got dtype {arr.dtype} and shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        as_float_array(arr, "x")
+    check_callable(predict_fn, "predict_fn")
+    arr = _check_inputs(x)
     s = as_float_array(scores, "scores", ndim=2)
     if s.shape != arr.shape[:2]:
         raise ValueError(f"scores must have shape (batch, n_positions) = {arr.shape[:2]}, got {s.shape}")
-    v = _check_valid(valid, s.shape)
+    v = as_bool_mask(valid, "valid", s.shape)
     empty = np.flatnonzero(~v.any(axis=1))
     if empty.size:
         raise ValueError(f"every example needs at least one real (valid) position; example(s) "
@@ -190,23 +139,7 @@ def _perturbed_copies(arr: np.ndarray, v: np.ndarray, rank: np.ndarray, counts: 
     top = rank[None, :, :] < counts[:, :, None]  # (n_fractions, batch, n_positions)
     replace = (v[None] & ~top) if keep else top
     replace = replace.reshape(replace.shape + (1,) * (arr.ndim - 2))
-    fill = np.asarray(fill_value, dtype=arr.dtype)
-    if fill != fill_value:
-        raise ValueError(f"fill_value {fill_value!r} cannot be stored in x's dtype {arr.dtype}")
-    return np.where(replace, fill, arr[None])
-
-
-def _check_target(target: int | np.ndarray | None, batch: int) -> np.ndarray | None:
-    """``target`` as an int array of shape (batch,) (None stays None); its range is checked later."""
-    if target is None:
-        return None
-    t = np.asarray(target)
-    if t.ndim == 0 and t.dtype.kind in "iu":
-        t = np.full(batch, t)
-    if t.shape != (batch,) or t.dtype.kind not in "iu":
-        raise ValueError(f"target must be an int or an int array of shape ({batch},), got "
-                         f"{t.dtype} array of shape {t.shape}")
-    return t
+    return np.where(replace, _fill(fill_value, arr), arr[None])
 
 
 def _class_probabilities(predict_fn: Callable, stacked: np.ndarray, n_copies: int, batch: int,
@@ -216,13 +149,8 @@ def _class_probabilities(predict_fn: Callable, stacked: np.ndarray, n_copies: in
     ``stacked`` has shape (n_copies * batch, ...); copy ``full_index`` is the unperturbed input,
     whose predicted class is explained when ``target`` is None.
     """
-    out = np.asarray(predict_fn(stacked))
-    if out.dtype.kind not in "iuf" or out.ndim not in (1, 2) or out.shape[0] != stacked.shape[0]:
-        raise ValueError(f"predict_fn must return an array of shape ({stacked.shape[0]},) or "
-                         f"({stacked.shape[0]}, n_classes) for {stacked.shape[0]} inputs, got "
-                         f"dtype {out.dtype} and shape {out.shape}")
-    out = as_float_array(out, "the output of predict_fn")
-    if out.ndim == 2 and out.shape[1] == 1:
+    out = output_matrix(predict_fn, stacked)
+    if out.shape[1] == 1:
         out = out[:, 0]
     binary = out.ndim == 1
     if binary:  # one probability per input: P(class 1) of a binary classifier
@@ -238,8 +166,8 @@ def _class_probabilities(predict_fn: Callable, stacked: np.ndarray, n_copies: in
     elif target is None:
         t = np.argmax(probs[full_index], axis=1)  # ties go to the lower class
     else:
-        t = _check_target(target, batch)
-        if t.min() < 0 or t.max() >= n_classes:
+        t = target
+        if t.max() >= n_classes:
             raise ValueError(f"target must lie in [0, {n_classes - 1}] for {n_classes} classes, got "
                              f"values in [{t.min()}, {t.max()}]")
     return probs[:, np.arange(batch), t].T
@@ -248,7 +176,7 @@ def _class_probabilities(predict_fn: Callable, stacked: np.ndarray, n_copies: in
 def _curve(predict_fn, x, scores, valid, fill_value, steps, target, keep: bool) -> np.ndarray:
     arr, v, rank = _prepare_perturbation(predict_fn, x, scores, valid)
     steps = check_int(steps, "steps", 1)
-    target = _check_target(target, arr.shape[0])
+    target = check_target(target, arr.shape[0])
     fractions = np.linspace(0.0, 1.0, steps + 1)
     counts = _n_positions(fractions, v.sum(axis=1))
     copies = _perturbed_copies(arr, v, rank, counts, fill_value, keep)
@@ -348,7 +276,7 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
 def _aopc(predict_fn, x, scores, valid, fill_value, fractions, target, keep: bool) -> np.ndarray:
     arr, v, rank = _prepare_perturbation(predict_fn, x, scores, valid)
     f = _check_fractions(fractions)
-    target = _check_target(target, arr.shape[0])
+    target = check_target(target, arr.shape[0])
     counts = np.concatenate([np.zeros((1, arr.shape[0]), dtype=np.int64),
                              _n_positions(f, v.sum(axis=1))])
     if keep:  # copy 0 must be x itself: keep every real position

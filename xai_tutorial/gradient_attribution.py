@@ -1,12 +1,18 @@
-"""Attributions: which parts of one input drove one prediction.
+"""Gradient methods: which parts of one input drove one prediction, read from the gradient.
 
-Gradient methods take a differentiable ``fn`` (a Keras model or any function of TensorFlow
-tensors) from a float input of shape (batch, ...) to outputs of shape (batch,) or
-(batch, n_outputs); ``target`` picks the output to explain. Extra inputs that are not
-explained (a padding mask, say) go in ``aux``: arrays with the same batch size, passed to
-``fn([x, *aux])`` and tiled along with ``x`` where a method evaluates many inputs per example.
+:func:`gradients` (saliency), :func:`gradient_x_input`, :func:`integrated_gradients`
+(Sundararajan et al. 2017) and the check of its completeness axiom, :func:`completeness_gap`.
 
-Perturbation methods (occlusion) take a NumPy ``predict_fn`` instead.
+They take a differentiable ``fn`` (a Keras model, or any function of TensorFlow tensors) from a
+float input of shape (batch, ...) to outputs of shape (batch,) or (batch, n_outputs), and a
+``target`` that picks the output to explain, as defined in :mod:`xai_tutorial.forward` (use
+:func:`xai_tutorial.forward.logit_model` to explain a logit rather than a probability). Extra
+inputs that are not explained (a padding mask, say) go in ``aux``: arrays with the same batch
+size, passed to ``fn([x, *aux])`` and tiled along with ``x`` where a method evaluates many
+inputs per example.
+
+Perturbation methods (occlusion) take a NumPy predict function instead: see
+:mod:`xai_tutorial.perturbation`.
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ import inspect
 
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_choice, check_int
+from ._validation import as_float_array, check_callable, check_choice, check_int
+from .forward import check_target
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 import tensorflow as tf  # noqa: E402
@@ -58,15 +65,7 @@ def _select(out: tf.Tensor, target: np.ndarray | None) -> tf.Tensor:
 
 
 def _targets(target: int | np.ndarray | None, batch: int) -> np.ndarray | None:
-    if target is None:
-        return None
-    t = as_int_array(np.broadcast_to(np.asarray(target), (batch,)) if np.ndim(target) == 0 else target,
-                     "target", ndim=1)
-    if t.shape[0] != batch:
-        raise ValueError(f"target must be an int or have one entry per example ({batch}), got {t.shape[0]}")
-    if t.min() < 0:
-        raise ValueError(f"target must be non-negative, got {t.min()}")
-    return t
+    return check_target(target, batch)
 
 
 def _accepts_training(fn: Callable) -> bool:
@@ -81,13 +80,14 @@ def _accepts_training(fn: Callable) -> bool:
 
 
 def _call(fn: Callable, x: tf.Tensor, aux: list) -> tf.Tensor:
+    check_callable(fn, "fn")
     inputs = [x, *aux] if aux else x
     out = fn(inputs, training=False) if _accepts_training(fn) else fn(inputs)
     return tf.convert_to_tensor(out)
 
 
 def _check_batched(x: np.ndarray, name: str = "x") -> None:
-    if x.ndim < 2:
+    if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"{name} must have a batch dimension, shape (batch, ...), got shape {x.shape}")
 
 
@@ -102,7 +102,11 @@ def _grad(fn: Callable, x: np.ndarray, aux: list, target: np.ndarray | None) -> 
     if g is None:
         raise ValueError("fn's output does not depend on x (the gradient is None): check that fn "
                          "uses its input and that x is the float input of the model")
-    return g.numpy().astype(np.float64), out.numpy().astype(np.float64)
+    g, out = g.numpy().astype(np.float64), out.numpy().astype(np.float64)
+    if not (np.all(np.isfinite(out)) and np.all(np.isfinite(g))):
+        raise ValueError(f"fn returned NaN or infinite outputs or gradients for "
+                         f"{int(np.sum(~np.isfinite(out)))} of {len(out)} inputs")
+    return g, out
 
 
 # --------------------------------------------------------------------------- gradients
@@ -264,104 +268,3 @@ def completeness_gap(fn: Callable, x: np.ndarray, attributions: np.ndarray,
     delta = model_output(fn, x, target=target, aux=aux) - model_output(fn, base, target=target, aux=aux)
     total = attributions.reshape(len(x), -1).sum(axis=1)
     return np.abs(total - delta) / np.maximum(np.abs(delta), 1e-12)
-
-
-# --------------------------------------------------------------------------- occlusion
-
-def occlusion(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *,
-              fill_value: float = 0.0, valid: np.ndarray | None = None,
-              target: int | None = None) -> np.ndarray:
-    """Occlusion (leave-one-out): the drop in the output when one position is replaced.
-
-    Position ``j`` of each example is ``x[:, j, ...]`` (a token, a patch, a feature); its score
-    is ``f(x) - f(x with position j set to fill_value)``. All occluded copies are predicted in one
-    batch.
-
-    Parameters
-    ----------
-    predict_fn : callable
-        NumPy function from an array shaped like ``x`` to outputs of shape (n,) or (n, k).
-    x : array of shape (batch, n_positions, ...)
-        Inputs; integer arrays (token ids) keep their dtype.
-    fill_value : float, default 0.0
-        What an occluded position becomes (0 = padding id for token ids).
-    valid : bool array of shape (batch, n_positions), optional
-        Positions to occlude; others (padding) get score 0.
-    target : int, optional
-        Output column when ``predict_fn`` returns (n, k) with k > 1.
-
-    Returns
-    -------
-    ndarray of shape (batch, n_positions)
-    """
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf" or arr.ndim < 2:
-        raise ValueError(f"x must be a numeric array of shape (batch, n_positions, ...), got dtype "
-                         f"{arr.dtype} and shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        as_float_array(arr, "x")
-    elif float(fill_value) != int(fill_value):
-        raise ValueError(f"fill_value must be a whole number for integer x (token ids), got {fill_value}")
-    batch, n_pos = arr.shape[:2]
-    if valid is None:
-        valid = np.ones((batch, n_pos), dtype=bool)
-    valid = np.asarray(valid)
-    if valid.shape != (batch, n_pos) or valid.dtype != bool:
-        raise ValueError(f"valid must be a bool array of shape {(batch, n_pos)}, got "
-                         f"{valid.dtype} {valid.shape}")
-
-    def pick(out: np.ndarray) -> np.ndarray:
-        out = np.asarray(out, dtype=np.float64)
-        if out.ndim == 2 and out.shape[1] == 1:
-            out = out[:, 0]
-        elif out.ndim == 2:
-            if target is None:
-                raise ValueError(f"predict_fn returns {out.shape[1]} outputs: pass target")
-            out = out[:, target]
-        return out
-
-    full = pick(predict_fn(arr))
-    copies = np.repeat(arr[None], n_pos, axis=0)  # (n_pos, batch, n_pos, ...)
-    idx = np.arange(n_pos)
-    copies[idx, :, idx] = fill_value
-    occluded = pick(predict_fn(copies.reshape((n_pos * batch,) + arr.shape[1:]))).reshape(n_pos, batch)
-    return np.where(valid, (full[None, :] - occluded).T, 0.0)
-
-
-# --------------------------------------------------------------------------- shap glue
-
-def keras_predict_fn(model: Callable, *, output: int | None = None, batch_size: int = 4096,
-                     dtype: str = "float32") -> Callable[[np.ndarray], np.ndarray]:
-    """Wrap a Keras model as a fast NumPy predict function, e.g. for shap's explainers.
-
-    Calls ``model(x, training=False)`` directly: ``model.predict`` costs a large fixed overhead
-    per call, which dominates with the many small batches that shap sends.
-
-    Parameters
-    ----------
-    model : keras.Model or callable
-    output : int, optional
-        Column of the output to return; by default a (n, 1) output is squeezed to (n,) and a
-        (n, k) output is returned as is.
-    batch_size : int, default 4096
-        Largest batch sent to the model at once.
-    dtype : str, default "float32"
-        dtype the input is cast to ("int32" for token ids).
-
-    Returns
-    -------
-    callable
-        ``f(x: ndarray (n, ...)) -> ndarray (n,) or (n, k)``
-    """
-    batch_size = check_int(batch_size, "batch_size", 1)
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        arr = np.asarray(x).astype(dtype)
-        outs = [np.asarray(model(arr[i:i + batch_size], training=False))
-                for i in range(0, max(len(arr), 1), batch_size)]
-        out = np.concatenate(outs).astype(np.float64)
-        if output is not None:
-            return out[:, output]
-        return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
-
-    return predict
