@@ -121,7 +121,7 @@ def _predict_fn(model: Any, seq_len: int) -> Callable[[np.ndarray], np.ndarray]:
     if km is not None:
         shape = tuple(km.inputs[0].shape)
         if len(shape) != 2 or shape[1] != seq_len:
-            raise ValueError(f"token_ids must have shape (n, {shape[1:]}) for this model, got "
+            raise ValueError(f"token_ids must have shape (n, {shape[1]}) for this model, got "
                              f"sequences of length {seq_len}")
 
     def one_output(ids: np.ndarray) -> np.ndarray:

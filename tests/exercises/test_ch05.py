@@ -8,7 +8,6 @@ they turn into failures once a checker is fixed, so the marker can then be remov
 """
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tests of xai_tutorial.metrics: plausibility, agreement and faithfulness measures.
+"""Tests of xai_tutorial.perturbation: occlusion and the faithfulness curves and scores.
 
 The faithfulness tests use a hand-made NumPy "model" whose logit is a sum of per-token weights,
 so the perfect attribution is known (the weights themselves) and every value can be computed
@@ -7,43 +7,14 @@ by hand.
 import numpy as np
 import pytest
 from scipy.special import expit
-from scipy.stats import kendalltau, spearmanr
-from sklearn.metrics import roc_auc_score
 
-from xai_tutorial import agreement, perturbation
+from xai_tutorial import perturbation
 
 # --------------------------------------------------------------------------- a known-answer model
 
-VOCAB_WEIGHTS = np.array([0.0, 2.0, -1.0, 0.5, 1.0, -0.25, 0.0, 1.5, -2.0, 0.75, -0.5])  # id 0 = pad
-
-
-def additive_model(ids: np.ndarray) -> np.ndarray:
-    """P(class 1) = sigmoid(sum of the weights of the tokens); padding adds nothing."""
-    return expit(VOCAB_WEIGHTS[np.asarray(ids)].sum(axis=1))
-
-
-def linear_two_class(ids: np.ndarray) -> np.ndarray:
-    """Scores (n, 2): class 0 scores 0, class 1 scores the raw sum of weights (no sigmoid)."""
-    s = VOCAB_WEIGHTS[np.asarray(ids)].sum(axis=1)
-    return np.stack([np.zeros_like(s), s], axis=1)
-
-
-HAND_IDS = np.array([[1, 2, 3, 4, 0, 0]])  # weights 2, -1, 0.5, 1: logit 2.5
-HAND_VALID = HAND_IDS != 0
-
-
-def random_batch(n=300, seq_len=12, seed=0):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(1, len(VOCAB_WEIGHTS), size=(n, seq_len))
-    lengths = rng.integers(4, seq_len + 1, size=n)
-    ids[np.arange(seq_len)[None, :] >= lengths[:, None]] = 0
-    return ids, ids != 0
-
-
-def toward_prediction(ids):
-    """The perfect attribution: each token's weight, signed toward the predicted class."""
-    sign = np.where(additive_model(ids) >= 0.5, 1.0, -1.0)[:, None]
-    return VOCAB_WEIGHTS[ids] * sign
+from known_models import X
+from known_models import (HAND_IDS, HAND_VALID, VOCAB_WEIGHTS, additive_model, linear_two_class, random_batch,
+                          toward_prediction)
 
 
 # --------------------------------------------------------------------------- deletion / insertion
@@ -220,7 +191,7 @@ def test_comprehensiveness_is_a_mean_of_deletion_points():
 
 def test_one_token_comprehensiveness_equals_occlusion_of_the_top_token():
     """Cross-check with perturbation.occlusion: removing the single top token is occluding it."""
-    from xai_tutorial import agreement, perturbation
+    from xai_tutorial import perturbation
 
     ids, valid = random_batch(50, seed=10)
     s = np.random.default_rng(11).normal(size=ids.shape)
@@ -291,106 +262,6 @@ def test_steps_and_fractions_errors():
 
 # --------------------------------------------------------------------------- rationale_auc
 
-def test_rationale_auc_matches_sklearn_and_ignores_padding():
-    rng = np.random.default_rng(14)
-    scores = rng.normal(size=(30, 8))
-    rationale = rng.uniform(size=(30, 8)) < 0.3
-    valid = rng.uniform(size=(30, 8)) < 0.8
-    expected = roc_auc_score(rationale[valid], np.abs(scores[valid]))
-    assert agreement.rationale_auc(scores, rationale, valid) == pytest.approx(expected)
-    signed = roc_auc_score(rationale[valid], scores[valid])
-    assert agreement.rationale_auc(scores, rationale, valid, absolute=False) == pytest.approx(signed)
-    # what padding scores does not matter
-    scores2 = np.where(valid, scores, 100.0)
-    assert agreement.rationale_auc(scores2, rationale, valid) == pytest.approx(expected)
-
-
-def test_rationale_auc_extremes():
-    rationale = np.array([[True, False, False, True]])
-    assert agreement.rationale_auc(np.array([[5.0, 1, 2, 4]]), rationale) == 1.0
-    assert agreement.rationale_auc(np.array([[0.0, 1, 2, 0.5]]), rationale) == 0.0
-
-
-def test_rationale_auc_errors():
-    r = np.array([[True, False]])
-    with pytest.raises(TypeError, match="rationale must be a bool array"):
-        agreement.rationale_auc(np.ones((1, 2)), r.astype(int))
-    with pytest.raises(ValueError, match="same shape"):
-        agreement.rationale_auc(np.ones((1, 3)), r)
-    with pytest.raises(ValueError, match="both rationale and non-rationale"):
-        agreement.rationale_auc(np.ones((1, 2)), np.array([[True, True]]))
-    with pytest.raises(TypeError, match="valid must be a boolean array"):
-        agreement.rationale_auc(np.ones((1, 2)), r, np.ones((1, 2)))
-
-
-# --------------------------------------------------------------------------- precision_at_k
-
-def test_precision_at_k_by_hand():
-    scores = np.array([[0.9, 0.1, 0.8, 0.2], [0.1, 0.9, 0.3, 0.2]])
-    rationale = np.array([[True, True, False, False], [False, True, False, False]])
-    # example 1: 2 rationale tokens, top-2 = {0, 2} -> 1/2; example 2: top-1 = {1} -> 1
-    assert agreement.precision_at_k(scores, rationale) == pytest.approx(0.75)
-    # k = 1: tops {0} -> 1, {1} -> 1
-    assert agreement.precision_at_k(scores, rationale, k=1) == pytest.approx(1.0)
-    # absolute: a large negative score ranks first
-    neg = np.array([[-5.0, 0.1, 0.2, 0.3]])
-    assert agreement.precision_at_k(neg, np.array([[True, False, False, False]]), k=1) == 1.0
-    assert agreement.precision_at_k(neg, np.array([[True, False, False, False]]), k=1,
-                                  absolute=False) == 0.0
-
-
-def test_precision_at_k_never_counts_padding():
-    scores = np.array([[0.9, 0.5, 0.0, 0.0]])
-    rationale = np.array([[True, True, False, False]])
-    valid = np.array([[True, True, False, False]])
-    # k = 3 but only 2 real tokens: both retrieved, both rationale
-    assert agreement.precision_at_k(scores, rationale, valid, k=3) == 1.0
-    # a rationale flag on padding is ignored
-    flagged_pad = np.array([[True, False, True, False]])
-    assert agreement.precision_at_k(scores, flagged_pad, valid) == 1.0
-
-
-def test_precision_at_k_errors():
-    with pytest.raises(ValueError, match="no example has a rationale token"):
-        agreement.precision_at_k(np.ones((2, 3)), np.zeros((2, 3), dtype=bool))
-    with pytest.raises(ValueError, match=r"k must be in \[1, 3\]"):
-        agreement.precision_at_k(np.ones((1, 3)), np.ones((1, 3), dtype=bool), k=4)
-    with pytest.raises(TypeError, match="rationale must be a bool array"):
-        agreement.precision_at_k(np.ones((1, 3)), np.ones((1, 3)))
-
-
-# --------------------------------------------------------------------------- rank_correlation
-
-def test_rank_correlation_matches_scipy():
-    rng = np.random.default_rng(15)
-    a, b = rng.normal(size=(6, 9)), rng.normal(size=(6, 9))
-    valid = np.ones((6, 9), dtype=bool)
-    valid[:, 7:] = False
-    tau = agreement.rank_correlation(a, b, valid)
-    rho = agreement.rank_correlation(a, b, valid, method="spearman")
-    rho_abs = agreement.rank_correlation(a, b, valid, method="spearman", absolute=True)
-    for i in range(6):
-        assert tau[i] == pytest.approx(kendalltau(a[i, :7], b[i, :7])[0])
-        assert rho[i] == pytest.approx(spearmanr(a[i, :7], b[i, :7])[0])
-        assert rho_abs[i] == pytest.approx(spearmanr(np.abs(a[i, :7]), np.abs(b[i, :7]))[0])
-
-
-def test_rank_correlation_identity_reversal_and_nan():
-    a = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]])
-    out = agreement.rank_correlation(a, a, method="spearman")
-    assert out[0] == pytest.approx(1.0) and np.isnan(out[1])  # constant map: undefined
-    assert agreement.rank_correlation(a[:1], -a[:1])[0] == pytest.approx(-1.0)
-
-
-def test_rank_correlation_errors():
-    with pytest.raises(ValueError, match="method must be one of"):
-        agreement.rank_correlation(np.ones((1, 3)), np.ones((1, 3)), method="pearson")
-    with pytest.raises(ValueError, match="same shape"):
-        agreement.rank_correlation(np.ones((1, 3)), np.ones((1, 4)))
-    with pytest.raises(TypeError, match="b must hold numbers"):
-        agreement.rank_correlation(np.ones((1, 2)), np.array([["x", "y"]]))
-
-
 def test_binary_prediction_at_one_half_is_class_one():
     """Same convention as `p >= 0.5` in the chapters: at p = 0.5 the predicted class is 1."""
     ids = np.array([[4, 2]])  # weights 1 and -1: logit 0, p = 0.5
@@ -400,54 +271,6 @@ def test_binary_prediction_at_one_half_is_class_one():
 
 # --------------------------------------------------------------------------- chapter 10 checkers
 # (the exercise checkers of the chapter are thin layers over these metrics)
-
-def test_ch10_deletion_curve_checker():
-    from xai_tutorial.exercises import ch10
-
-    right = expit(np.array([1.0, -1.0, -1.0, -1.5, 0.0]))
-    assert ch10.check_deletion_curve(right)
-    by_abs = expit(np.array([1.0, -1.0, 0.5, 0.5, 0.0]))  # |score| order: great, dull, but, plot
-    fb = ch10.check_deletion_curve(by_abs)
-    assert not fb and "|score|" in fb.message
-    fb = ch10.check_deletion_curve(np.array([1.0, -1.0, -1.0, -1.5, 0.0]))
-    assert not fb and "sigmoid" in fb.message
-    assert not ch10.check_deletion_curve(1 - right)
-    assert not ch10.check_deletion_curve(right[:4])
-    assert not ch10.check_deletion_curve(None)
-
-
-def test_ch10_comprehensiveness_checker():
-    from xai_tutorial.exercises import ch10
-
-    comp, suff = expit(1.0) - expit(-1.0), expit(1.0) - expit(2.0)
-    assert ch10.check_comprehensiveness(comp, suff)
-    fb = ch10.check_comprehensiveness(suff, comp)
-    assert not fb and "swapped" in fb.message
-    fb = ch10.check_comprehensiveness(expit(-1.0), suff)
-    assert not fb and "drop" in fb.message
-    assert not ch10.check_comprehensiveness(comp, 0.0)
-    np.testing.assert_allclose(ch10.toy_predict(ch10.TOY_IDS), expit(1.0))
-
-
-def test_ch10_randomization_and_surrogate_checkers():
-    import pandas as pd
-
-    from xai_tutorial.exercises import ch10
-
-    sanity = pd.DataFrame({"+ output": [1.0, 0.8, 1.0, 1.0], "+ embedding": [0.1, 0.05, 1.0, 0.6]},
-                          index=["attention", "SHAP", "random", "(model accuracy)"])
-    assert ch10.check_randomization({"attention", "random"}, {"random"}, sanity)
-    fb = ch10.check_randomization({"random"}, {"random"}, sanity)
-    assert not fb and "missing ['attention']" in fb.message
-    assert not ch10.check_randomization({"attention", "random"}, {"random", "SHAP"}, sanity)
-    assert not ch10.check_randomization("attention", {"random"}, sanity)
-    assert not ch10.check_randomization({"attention", "random", "lime"}, {"random"}, sanity)
-    trees = pd.DataFrame({"depth": [1, 2, 3, 4], "fidelity (test)": [0.90, 0.96, 0.94, 0.97]})
-    assert ch10.check_surrogate_depth(2, trees)
-    assert not ch10.check_surrogate_depth(4, trees)
-    assert not ch10.check_surrogate_depth(3, trees)
-    assert not ch10.check_surrogate_depth(2.0, trees)
-
 
 def test_bad_target_is_caught_before_the_model_is_called():
     calls = []
@@ -466,3 +289,65 @@ def test_bad_target_is_caught_before_the_model_is_called():
     np.testing.assert_allclose(
         perturbation.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=np.array([0])),
         1 - perturbation.deletion_curve(additive_model, HAND_IDS, s, HAND_VALID, steps=4, target=1))
+
+
+# --------------------------------------------------------------------------- occlusion
+
+RNG = np.random.default_rng(3)
+N_IN = X.shape[1]
+T, D = 6, 3
+X_SEQ = RNG.normal(size=(3, T, D))
+MASK = np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 1, 0, 0, 0, 0]], dtype="float32")
+
+
+def test_occlusion_on_linear_model_is_weight_times_change():
+    w = RNG.normal(size=N_IN)
+
+    def predict(z):
+        return z @ w + 0.5
+
+    got = perturbation.occlusion(predict, X, fill_value=0.2)
+    np.testing.assert_allclose(got, w * (X - 0.2), atol=1e-12)
+
+
+def test_occlusion_of_vector_positions_and_valid_mask():
+    w = RNG.normal(size=(T, D))
+
+    def predict(z):
+        return np.einsum("btd,td->b", z, w)[:, None]  # a (n, 1) output is squeezed
+
+    valid = MASK.astype(bool)
+    got = perturbation.occlusion(predict, X_SEQ, fill_value=-1.0, valid=valid)
+    expected = np.einsum("btd,td->bt", X_SEQ + 1.0, w)
+    np.testing.assert_allclose(got, np.where(valid, expected, 0.0), atol=1e-12)
+    assert np.all(got[~valid] == 0) and np.all(got[valid] != 0)
+
+
+def test_occlusion_of_token_ids_and_multi_output_target():
+    table = RNG.normal(size=(10, 2))
+    ids = np.array([[3, 5, 0], [9, 1, 2]])
+
+    def predict(z):
+        assert z.dtype.kind == "i"  # integer token ids keep their dtype
+        return table[z].sum(axis=1)  # (n, 2)
+
+    got = perturbation.occlusion(predict, ids, target=1)
+    np.testing.assert_allclose(got, table[ids, 1] - table[0, 1])
+
+
+def test_occlusion_errors():
+    with pytest.raises(ValueError, match="2 outputs per input: pass target"):
+        perturbation.occlusion(lambda z: np.zeros((len(z), 2)), X)
+    with pytest.raises(TypeError, match=r"valid must be a boolean array"):
+        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 5), dtype=int))
+    with pytest.raises(ValueError, match=r"valid must have shape \(4, 5\)"):
+        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 4), dtype=bool))
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, n_positions"):
+        perturbation.occlusion(lambda z: z.sum(1), X[0])
+
+
+def test_occlusion_rejects_fractional_fill_for_token_ids():
+    ids = np.array([[3, 4, 0]])
+    with pytest.raises(ValueError, match="fill_value 0.5 cannot be stored"):
+        perturbation.occlusion(lambda z: z.sum(axis=1).astype(float), ids, fill_value=0.5)
+

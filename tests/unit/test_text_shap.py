@@ -224,8 +224,8 @@ def test_other_arguments_are_checked(tiny_clf):
     long_ids = np.ones((1, 16), int)
     with pytest.raises(ValueError, match="at most 14 real tokens"):
         text_shap.token_shap_values(lambda x: np.zeros(len(x)), long_ids, algorithm="exact")
-    with pytest.raises(TypeError, match="TextAttentionClassifier or a keras.Model"):
-        forward.predict_fn(additive)
+    with pytest.raises(TypeError, match="must be a keras.Model, a book model"):
+        forward.predict_fn("additive")
     with pytest.raises(ValueError, match=r"shape \(n, 7\)"):
         forward.predict_fn(tiny_clf)(np.ones((2, 3), int))
 

@@ -4,60 +4,14 @@ import numpy as np
 import pytest
 
 import xai_tutorial  # noqa: F401  (silences TensorFlow before it is imported)
-from xai_tutorial import forward, gradient_attribution, perturbation
+from xai_tutorial import gradient_attribution
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-RNG = np.random.default_rng(0)
-N_IN, N_HID, N_OUT = 5, 8, 3
-W1 = RNG.normal(0, 0.8, (N_IN, N_HID))
-B1 = RNG.normal(0, 0.3, N_HID)
-W2 = RNG.normal(0, 0.8, (N_HID, N_OUT))
-B2 = RNG.normal(0, 0.3, N_OUT)
+from known_models import (  # noqa: E402
+    RNG, N_IN, N_OUT, X, central_differences, keras_mlp, mlp_grad_np, mlp_np, mlp_scalar_tf, mlp_tf)
 
-
-def mlp_np(x):
-    """Float64 NumPy twin of the tanh MLP: (n, 5) -> (n, 3)."""
-    return np.tanh(x @ W1 + B1) @ W2 + B2
-
-
-def mlp_grad_np(x, t):
-    """Analytic gradient of output t of the NumPy MLP, shape (n, 5)."""
-    h = np.tanh(x @ W1 + B1)
-    return ((1 - h**2) * W2[:, t]) @ W1.T
-
-
-def mlp_tf(x):
-    """The same MLP as a plain TensorFlow function (float32)."""
-    h = tf.tanh(x @ tf.constant(W1, tf.float32) + tf.constant(B1, tf.float32))
-    return h @ tf.constant(W2, tf.float32) + tf.constant(B2, tf.float32)
-
-
-def mlp_scalar_tf(x):
-    return mlp_tf(x)[:, 1]
-
-
-def central_differences(f, x, eps=1e-5):
-    """Gradient of a scalar-per-row float64 function by central differences, shape of x."""
-    g = np.zeros_like(x)
-    for j in range(x.shape[1]):
-        e = np.zeros(x.shape[1])
-        e[j] = eps
-        g[:, j] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
-
-
-def keras_mlp():
-    keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((N_IN,)), keras.layers.Dense(N_HID, activation="tanh"),
-                              keras.layers.Dense(N_OUT)])
-    model.layers[0].set_weights([W1.astype("float32"), B1.astype("float32")])
-    model.layers[1].set_weights([W2.astype("float32"), B2.astype("float32")])
-    return model
-
-
-X = RNG.normal(0, 1.0, (4, N_IN))
 
 
 # --------------------------------------------------------------------------- gradients
@@ -219,64 +173,6 @@ def test_ig_with_aux_and_targets_is_complete_and_independent_of_chunking():
 
 # --------------------------------------------------------------------------- occlusion
 
-def test_occlusion_on_linear_model_is_weight_times_change():
-    w = RNG.normal(size=N_IN)
-
-    def predict(z):
-        return z @ w + 0.5
-
-    got = perturbation.occlusion(predict, X, fill_value=0.2)
-    np.testing.assert_allclose(got, w * (X - 0.2), atol=1e-12)
-
-
-def test_occlusion_of_vector_positions_and_valid_mask():
-    w = RNG.normal(size=(T, D))
-
-    def predict(z):
-        return np.einsum("btd,td->b", z, w)[:, None]  # a (n, 1) output is squeezed
-
-    valid = MASK.astype(bool)
-    got = perturbation.occlusion(predict, X_SEQ, fill_value=-1.0, valid=valid)
-    expected = np.einsum("btd,td->bt", X_SEQ + 1.0, w)
-    np.testing.assert_allclose(got, np.where(valid, expected, 0.0), atol=1e-12)
-    assert np.all(got[~valid] == 0) and np.all(got[valid] != 0)
-
-
-def test_occlusion_of_token_ids_and_multi_output_target():
-    table = RNG.normal(size=(10, 2))
-    ids = np.array([[3, 5, 0], [9, 1, 2]])
-
-    def predict(z):
-        assert z.dtype.kind == "i"  # integer token ids keep their dtype
-        return table[z].sum(axis=1)  # (n, 2)
-
-    got = perturbation.occlusion(predict, ids, target=1)
-    np.testing.assert_allclose(got, table[ids, 1] - table[0, 1])
-
-
-# --------------------------------------------------------------------------- keras_predict_fn
-
-def test_keras_predict_fn_equals_model_outputs():
-    model = keras_mlp()
-    expected = np.asarray(model(X.astype("float32"), training=False))
-    np.testing.assert_allclose(forward.predict_fn(model)(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(forward.predict_fn(model, batch_size=3)(X), expected, rtol=1e-6)
-    np.testing.assert_allclose(forward.explained_output(forward.predict_fn(model), X, 2), expected[:, 2], rtol=1e-6)
-    np.testing.assert_allclose(forward.predict_fn(model)(X), mlp_np(X), atol=1e-5)
-
-
-def test_keras_predict_fn_squeezes_single_output_and_casts_ids():
-    keras.utils.set_random_seed(2)
-    emb_model = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(12, 3),
-                                  keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])
-    ids = np.array([[1, 2, 3, 0], [4, 5, 0, 0]])
-    got = forward.predict_fn(emb_model)(ids)
-    assert got.shape == (2,)
-    np.testing.assert_allclose(got, np.asarray(emb_model(ids.astype("int32")))[:, 0], rtol=1e-6)
-
-
-# --------------------------------------------------------------------------- errors
-
 def test_errors_on_bad_input():
     with pytest.raises(ValueError, match="batch dimension"):
         gradient_attribution.gradients(mlp_tf, X[0], target=0)
@@ -305,19 +201,6 @@ def test_errors_on_bad_input():
     with pytest.raises(TypeError, match="must hold numbers"):
         gradient_attribution.gradients(mlp_tf, np.array([["a", "b"]]), target=0)
 
-
-def test_occlusion_errors():
-    with pytest.raises(ValueError, match="2 outputs per input: pass target"):
-        perturbation.occlusion(lambda z: np.zeros((len(z), 2)), X)
-    with pytest.raises(TypeError, match=r"valid must be a boolean array"):
-        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 5), dtype=int))
-    with pytest.raises(ValueError, match=r"valid must have shape \(4, 5\)"):
-        perturbation.occlusion(lambda z: z.sum(1), X, valid=np.ones((4, 4), dtype=bool))
-    with pytest.raises(ValueError, match=r"x must have shape \(batch, n_positions"):
-        perturbation.occlusion(lambda z: z.sum(1), X[0])
-
-
-# --------------------------------------------------------------------------- known defects
 
 def test_plain_function_with_aux():
     def fn(inputs):
@@ -372,7 +255,3 @@ def test_model_output_and_completeness_need_a_batch_dimension():
         gradient_attribution.completeness_gap(mlp_tf, X[0], X[0])
 
 
-def test_occlusion_rejects_fractional_fill_for_token_ids():
-    ids = np.array([[3, 4, 0]])
-    with pytest.raises(ValueError, match="fill_value 0.5 cannot be stored"):
-        perturbation.occlusion(lambda z: z.sum(axis=1).astype(float), ids, fill_value=0.5)
