@@ -3,7 +3,12 @@
 Scores are per-token (or per-feature) attributions of shape (n_examples, n_positions); a
 ``valid`` mask of the same shape marks real positions (padding is left out of every measure).
 
-* Plausibility (agreement with a ground truth): :func:`rationale_auc`, :func:`precision_at_k`.
+* Plausibility (agreement with a ground truth): :func:`rationale_auc` pools every token of every
+  example into one ROC-AUC; it mixes the scales of different sentences and sits at 1.0 for
+  several methods on easy data. The per-example measures can tell such methods apart:
+  :func:`per_example_auc`, :func:`rationale_mass` (share of the attribution on the rationale) and
+  :func:`per_example_precision_at_k`, each of shape (n,); :func:`precision_at_k` is the mean of
+  the last.
 * Agreement between two attributions: :func:`rank_correlation`.
 
 Faithfulness to the model (deletion, insertion, comprehensiveness, sufficiency) is measured by
@@ -15,7 +20,8 @@ import numpy as np
 
 from ._validation import as_bool_mask, as_float_array, check_choice, check_int
 
-__all__ = ["rationale_auc", "precision_at_k", "rank_correlation"]
+__all__ = ["rationale_auc", "per_example_auc", "rationale_mass", "precision_at_k",
+           "per_example_precision_at_k", "rank_correlation"]
 
 
 def _check_pair(scores: np.ndarray, truth: np.ndarray, valid: np.ndarray | None,
@@ -58,14 +64,80 @@ def rationale_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray |
     return float(roc_auc_score(y, x))
 
 
-def precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
-                   k: int | None = None, absolute: bool = True) -> float:
-    """Mean over examples of the fraction of the top-k scored real tokens that are rationale tokens.
+def per_example_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
+                    absolute: bool = True) -> np.ndarray:
+    """ROC-AUC of each example's attributions as a detector of its own rationale tokens, shape (n,).
 
-    ``k`` defaults to each example's own number of rationale tokens (then it is the R-precision).
-    An example with fewer than ``k`` real tokens uses all of them (padding is never counted as a
-    retrieved token), and rationale flags on padding are ignored. With the default ``k``,
-    examples without any rationale token are skipped.
+    Within one example: the probability that a random rationale token scores above a random other
+    real token (ties count one half), the Mann-Whitney form of the AUC. An example whose real
+    tokens are all rationale or all non-rationale gets NaN.
+
+    Parameters
+    ----------
+    scores : array of shape (n, seq_len)
+    rationale : bool array of shape (n, seq_len)
+    valid : bool array of shape (n, seq_len), optional
+        Real tokens; default all.
+    absolute : bool, default True
+        Rank by ``|score|``.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> per_example_auc(np.array([[3.0, 1.0, 2.0]]), np.array([[True, False, False]]))
+    array([1.])
+    """
+    from scipy.stats import rankdata
+
+    s, r, v = _check_pair(scores, rationale, valid, "rationale")
+    if r.dtype != bool:
+        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    x = np.abs(s) if absolute else s
+    ranks = rankdata(np.where(v, x, np.nan), axis=1, nan_policy="omit")  # average ranks for ties
+    pos = (r & v).sum(axis=1)
+    neg = (~r & v).sum(axis=1)
+    rank_sum = np.where(r & v, ranks, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+    return np.where((pos > 0) & (neg > 0), auc, np.nan)
+
+
+def rationale_mass(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
+                   absolute: bool = True) -> np.ndarray:
+    """Share of each example's attribution mass that lies on its rationale tokens, shape (n,).
+
+    ``sum_{t in rationale} |s_t| / sum_{t real} |s_t|`` (with ``absolute=False``, negative scores
+    are clipped to 0 first). 1 means all credit goes to the rationale; a uniform attribution gets
+    the rationale's share of the tokens. An example with no mass at all gets NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rationale_mass(np.array([[3.0, -1.0, 0.0]]), np.array([[True, False, False]]))
+    array([0.75])
+    """
+    s, r, v = _check_pair(scores, rationale, valid, "rationale")
+    if r.dtype != bool:
+        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    m = np.where(v, np.abs(s) if absolute else np.clip(s, 0, None), 0.0)
+    total = m.sum(axis=1)
+    on = np.where(r, m, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, on / total, np.nan)
+
+
+def per_example_precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None,
+                               *, k: int | None = None, absolute: bool = True) -> np.ndarray:
+    """Fraction of each example's top-k scored real tokens that are rationale tokens, shape (n,).
+
+    ``k`` defaults to each example's own number of rationale tokens (the R-precision). An example
+    with fewer than ``k`` real tokens uses all of them (padding is never retrieved), and rationale
+    flags on padding are ignored. With the default ``k``, an example without a rationale token
+    gets NaN.
     """
     s, r, v = _check_pair(scores, rationale, valid, "rationale")
     if r.dtype != bool:
@@ -74,17 +146,21 @@ def precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray 
         k = check_int(k, "k", 1, s.shape[1])
     r = r & v
     s = np.abs(s) if absolute else s
-    s = np.where(v, s, -np.inf)
-    out = []
-    for i in range(s.shape[0]):
-        ki = int(r[i].sum()) if k is None else min(k, int(v[i].sum()))
-        if ki == 0:
-            continue
-        top = np.argsort(-s[i], kind="stable")[:ki]
-        out.append(r[i, top].mean())
-    if not out:
+    order = np.argsort(np.where(v, -s, np.inf), axis=1, kind="stable")  # best real token first
+    ki = r.sum(axis=1) if k is None else np.minimum(k, v.sum(axis=1))
+    hits = np.take_along_axis(r, order, axis=1).cumsum(axis=1)
+    got = np.take_along_axis(hits, np.maximum(ki - 1, 0)[:, None], axis=1)[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ki > 0, got / ki, np.nan)
+
+
+def precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
+                   k: int | None = None, absolute: bool = True) -> float:
+    """Mean over examples of :func:`per_example_precision_at_k` (examples with NaN are skipped)."""
+    p = per_example_precision_at_k(scores, rationale, valid, k=k, absolute=absolute)
+    if not np.isfinite(p).any():
         raise ValueError("no example has a rationale token among its real tokens")
-    return float(np.mean(out))
+    return float(np.nanmean(p))
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *,

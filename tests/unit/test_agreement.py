@@ -1,5 +1,5 @@
-"""Tests of xai_tutorial.agreement: agreement with a rationale (against scikit-learn) and between attributions (against SciPy).
-"""
+"""Tests of xai_tutorial.agreement: agreement with a rationale (against scikit-learn) and between
+attributions (against SciPy)."""
 import numpy as np
 import pytest
 from scipy.stats import kendalltau, spearmanr
@@ -113,3 +113,77 @@ def test_rank_correlation_errors():
         agreement.rank_correlation(np.ones((1, 2)), np.array([["x", "y"]]))
 
 
+
+
+# --------------------------------------------------------------------------- per-example measures
+
+def _random_rationale(n=40, seq_len=9, seed=0):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.normal(size=(n, seq_len)), 1)  # rounding makes ties
+    valid = np.arange(seq_len)[None, :] < rng.integers(3, seq_len + 1, size=n)[:, None]
+    rationale = (rng.random((n, seq_len)) < 0.3) & valid
+    return scores, rationale, valid
+
+
+def test_per_example_auc_matches_sklearn_row_by_row():
+    scores, rationale, valid = _random_rationale()
+    got = agreement.per_example_auc(scores, rationale, valid)
+    for i in range(len(scores)):
+        y, s = rationale[i, valid[i]], np.abs(scores[i, valid[i]])
+        if y.all() or not y.any():
+            assert np.isnan(got[i])
+        else:
+            assert got[i] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    signed = agreement.per_example_auc(scores, rationale, valid, absolute=False)
+    i = int(np.flatnonzero(np.isfinite(signed))[0])
+    assert signed[i] == pytest.approx(roc_auc_score(rationale[i, valid[i]], scores[i, valid[i]]))
+
+
+def test_per_example_measures_tell_apart_what_the_pooled_auc_does_not():
+    # two methods rank the rationale first in every sentence (pooled AUC can differ, per-sentence
+    # AUC is 1 for both), but one puts almost all its mass on the rationale and the other does not
+    rationale = np.array([[True, False, False, False]] * 3)
+    sharp = np.array([[9.0, 0.1, 0.1, 0.1]] * 3)
+    flat = np.array([[1.0, 0.9, 0.9, 0.9]] * 3)
+    np.testing.assert_array_equal(agreement.per_example_auc(sharp, rationale), 1.0)
+    np.testing.assert_array_equal(agreement.per_example_auc(flat, rationale), 1.0)
+    np.testing.assert_allclose(agreement.rationale_mass(sharp, rationale), 9 / 9.3)
+    np.testing.assert_allclose(agreement.rationale_mass(flat, rationale), 1 / 3.7)
+
+
+def test_rationale_mass_by_hand_and_uniform_baseline():
+    r = np.array([[True, False, False, False], [False, True, True, False]])
+    v = np.array([[True, True, True, False], [True, True, True, True]])
+    s = np.array([[2.0, -1.0, 1.0, 50.0], [0.0, 0.0, 0.0, 0.0]])
+    got = agreement.rationale_mass(s, r, v)
+    assert got[0] == pytest.approx(0.5) and np.isnan(got[1])  # padding's 50 is ignored
+    uniform = np.where(v, 1.0, 0.0)
+    np.testing.assert_allclose(agreement.rationale_mass(uniform, r, v), [1 / 3, 2 / 4])
+    assert agreement.rationale_mass(s, r, v, absolute=False)[0] == pytest.approx(2 / 3)
+
+
+def test_per_example_precision_at_k_equals_a_loop_and_its_mean():
+    scores, rationale, valid = _random_rationale(seed=3)
+    got = agreement.per_example_precision_at_k(scores, rationale, valid, k=2)
+    for i in range(len(scores)):
+        real = np.flatnonzero(valid[i])
+        top = real[np.argsort(-np.abs(scores[i, real]), kind="stable")[:2]]
+        assert got[i] == pytest.approx(rationale[i, top].mean())
+    r_prec = agreement.per_example_precision_at_k(scores, rationale, valid)
+    assert agreement.precision_at_k(scores, rationale, valid) == pytest.approx(np.nanmean(r_prec))
+    assert np.isnan(r_prec[~(rationale & valid).any(axis=1)]).all()
+
+
+def test_per_example_measures_errors():
+    s, r, v = _random_rationale(n=3)
+    for fn in (agreement.per_example_auc, agreement.rationale_mass, agreement.per_example_precision_at_k):
+        with pytest.raises(TypeError, match="rationale must be a bool array"):
+            fn(s, r.astype(int), v)
+        with pytest.raises(ValueError, match="scores and rationale must have the same shape"):
+            fn(s, r[:, :3], v)
+        with pytest.raises(TypeError, match="valid must be a boolean array"):
+            fn(s, r, v.astype(float))
+        with pytest.raises(TypeError, match="scores must be an array of numbers"):
+            fn(None, r, v)
+        with pytest.raises(ValueError, match="scores must be finite"):
+            fn(np.full_like(s, np.nan), r, v)
