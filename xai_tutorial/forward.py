@@ -196,13 +196,18 @@ def logit_model(model: Any):
     km = keras_model_of(model)
     if km is None:
         raise TypeError(f"model must be a keras.Model (or hold one as .model), got {type(model).__name__}")
-    last = km.layers[-1]
+    if len(km.outputs) != 1:
+        raise ValueError(f"model must have one output to read its logit, got {len(km.outputs)}")
+    # the layer that made the output, and the tensor it was called on at *this* model's call site
+    # (a layer shared by several models, like the text classifier's output layer, has several)
+    last, node_index, _ = km.outputs[0]._keras_history
     act = getattr(last, "activation", None)
     act_name = getattr(act, "__name__", str(act))
     if act_name not in ("sigmoid", "softmax"):
         raise ValueError(f"model's last layer {last.name!r} must end in a sigmoid or softmax to have a "
                          f"logit, got activation {act_name!r}")
-    features = last.input
+    node = last._inbound_nodes[node_index]
+    features = node.input_tensors[0]
     if isinstance(last, keras.layers.Activation):
         logits = features
     elif isinstance(last, keras.layers.Dense):

@@ -163,3 +163,21 @@ def test_call_in_batches_concatenates_arrays_and_lists():
     assert out[1].shape == (5, 1)
     with pytest.raises(ValueError, match="batch_size must be in"):
         forward.call_in_batches(call, np.ones((2, 2)), 0)
+
+
+def test_logit_of_the_book_models_whose_output_layer_is_shared():
+    from xai_tutorial import models, vision
+
+    clf = models.build_text_attention_classifier(20, 6, seed=0)
+    ids = np.array([[3, 4, 5, 0, 0, 0], [7, 8, 9, 10, 11, 2]])
+    p = forward.predict_fn(clf)(ids)
+    z = forward.predict_fn(clf, output="logit")(ids)
+    np.testing.assert_allclose(expit(z), p, rtol=1e-5)
+    emb = np.asarray(clf.embed(ids))
+    mask = (ids != 0).astype("float32")
+    head_logit = forward.logit_model(clf.head)([emb, mask])  # the gradient methods' model of the logit
+    np.testing.assert_allclose(np.asarray(head_logit)[:, 0], z, rtol=1e-5, atol=1e-6)
+    vit = vision.build_tiny_vit(4, 3, 3, dim=8, depth=1, seed=0)
+    x = np.random.default_rng(0).normal(size=(2, 4, 3))
+    np.testing.assert_allclose(softmax(forward.predict_fn(vit, output="logit")(x), axis=1),
+                               forward.predict_fn(vit)(x), rtol=1e-5)
