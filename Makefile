@@ -1,10 +1,15 @@
 # Everything a reader, a teacher or CI needs, on a machine with only python3 and make.
 #   make book           build the HTML book into _build/html (creates ./.venv on first use)
-#   make test           unit tests, every notebook under nbval, the book with warnings as errors,
-#                       checks of the built HTML and the browser test
+#   make test           lint, unit tests and doctests, every notebook executed twice (once to run
+#                       every cell and hidden assert, once to check it reproduces its outputs), the
+#                       book with warnings as errors, the student edition, checks of the built HTML
+#                       and the browser tests (see CONTRIBUTING.md for which check runs where)
+#   make unit           lint, unit tests, exercise-checker tests and doctests only (about a minute)
+#   make nbval          every notebook under nbval (runs every cell; outputs not compared)
 #   make book-student   the same book with every solution removed, into _build/student
-#   make lab            JupyterLab on the notebooks
+#   make lab            JupyterLab on the notebooks, MyST rendered as in the book (also as root)
 #   make bench          time and memory of every notebook, IG speed, rebuild times -> _build/bench.md
+#   make bench-test     `make test` in a fresh clone, step by step -> _build/bench_fresh_test.md
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,8 +19,9 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 JB_FLAGS := -W -n --keep-going
+PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: all install book book-student test unit nbval book-strict check-html browser lab bench clean
+.PHONY: all install lint unit execute reproduce book book-student student-notebooks nbgrader classroom test nbval lab bench bench-test clean
 
 all: book
 
@@ -38,26 +44,71 @@ book-student: $(STAMP)
 	$(BIN)/python tools/student_config.py _build/student_config.yml
 	$(BIN)/jupyter-book build . $(JB_FLAGS) --config _build/student_config.yml --path-output _build/student_tmp
 	rm -rf _build/student && mv _build/student_tmp/_build/html _build/student && rm -rf _build/student_tmp
+	# the download buttons hand out the student notebooks, not the executed chapters with solutions
+	$(BIN)/python tools/classroom.py student _build/student/_sources/notebooks
 	@echo "Open the student edition: $(CURDIR)/_build/student/index.html"
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m "not book and not browser"
+# One notebook per chapter with every solution removed, for students to work in -> _build/student_notebooks
+student-notebooks: $(STAMP)
+	$(BIN)/python tools/classroom.py student _build/student_notebooks
+
+# An nbgrader course from the same chapters -> _build/nbgrader (source/chNN/...; release with nbgrader)
+nbgrader: $(STAMP)
+	$(BIN)/python tools/classroom.py nbgrader _build/nbgrader
+	cd _build/nbgrader && for a in source/*; do PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/nbgrader generate_assignment $$(basename $$a) --force --log-level=WARN; done
+	@echo "nbgrader course in $(CURDIR)/_build/nbgrader: release/ holds what students get"
+
+# Every student notebook runs top to bottom (each checker answers "Not yet"), and nbgrader grades
+# a solved and an unanswered submission of two chapters (one without TensorFlow).
+classroom: $(STAMP)
+	$(BIN)/python tools/classroom.py student _build/student_notebooks
+	$(BIN)/python tools/classroom.py run-student _build/student_notebooks
+	$(BIN)/python tools/classroom.py grade _build/nbgrader_check ch01 ch03
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Unit tests of the package, tests of the exercise checkers and of the tools (the wheel among them),
+# and the docstring examples, on both cores.
+unit: lint
+	$(PYTEST) -n 2 tests xai_tutorial --doctest-modules -m "not book and not browser"
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/
+	$(PYTEST) -n 2 --dist loadfile --nbval-lax notebooks/
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q tests -m "not book and not browser"
-	$(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider notebooks/
+# Execution 1: every cell and hidden assert of every notebook whose code changed, two notebooks at
+# a time, into the execution cache that the book build reads (so the build executes nothing).
+execute: $(STAMP)
+	$(BIN)/python tools/notebooks.py execute
+
+# Execution 2: nbval runs the executed notebooks again and requires the same outputs; only cells
+# tagged nbval-ignore-output (timings) are exempt, and tools/nbval_sanitize.cfg masks memory addresses.
+reproduce: execute
+	rm -rf _build/executed
+	$(BIN)/python tools/notebooks.py export _build/executed
+	$(PYTEST) -n 2 --dist loadfile --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg _build/executed
+
+test: unit execute
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	$(MAKE) --no-print-directory book-student
-	$(BIN)/python -m pytest -q tests -m "book or browser"
+	$(MAKE) --no-print-directory reproduce
+	$(PYTEST) tests -m "book or browser"
 
+# jupyterlab-myst renders the MyST markup; tools/jupyterlab (added to JUPYTER_CONFIG_PATH, so the
+# user's own ~/.jupyter still applies) folds gated solutions, tidies citations and glossary terms,
+# turns off the news feed and update check (offline), and allows root. XAI_TUTORIAL_STATIC is
+# emptied so that the widgets are live.
 lab: $(STAMP)
-	XAI_TUTORIAL_STATIC= $(BIN)/jupyter lab notebooks/
+	@echo "Starting JupyterLab on notebooks/: open the http://localhost:PORT/lab?token=... address that it prints below (Ctrl-C twice stops it)."
+	XAI_TUTORIAL_STATIC= JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyterlab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+
+# `make test` in a fresh clone of HEAD, timed step by step -> _build/bench_fresh_test.md
+bench-test: $(STAMP)
+	$(BIN)/python tools/bench.py --fresh-test
 
 clean:
 	rm -rf _build

@@ -1,6 +1,7 @@
 """Benchmark of the book: every notebook in a fresh kernel, integrated gradients, and rebuilds.
 
-Usage: python tools/bench.py [--skip-rebuild] [NOTEBOOK ...]
+Usage: python tools/bench.py [--skip-rebuild] [--only-rebuild] [NOTEBOOK ...]
+       python tools/bench.py --fresh-test      (only the fresh-clone `make test`, see 4.)
 
 Writes _build/bench.md and prints it:
 1. each notebook's wall seconds and peak kernel memory (RSS of the kernel process and its children,
@@ -9,7 +10,10 @@ Writes _build/bench.md and prints it:
    step-by-step loop (one gradient call per step);
 3. a full build of the book from an empty execution cache, a second build (which should execute no
    notebook) and a build after editing one notebook (which should execute only that one), in a
-   temporary copy of the book.
+   temporary copy of the book;
+4. with ``--fresh-test``: ``make test`` in a fresh clone of the repository's HEAD (a new virtual
+   environment installed from the warm package cache, an empty execution cache), with the time of
+   each of its steps, as CI runs it. ``CI`` is unset, so a missing browser skips instead of failing.
 """
 from __future__ import annotations
 
@@ -169,12 +173,55 @@ def bench_rebuilds(edit: str) -> list[str]:
     return rows
 
 
+def bench_fresh_test() -> list[str]:
+    """`make test` in a fresh clone of HEAD; the wall time of each step and of the whole."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="book-fresh-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "VIRTUAL_ENV")}
+        start = time.perf_counter()
+        proc = subprocess.Popen(["make", "test"], cwd=clone, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        step, step_start, log = "install (venv, pip from the cache)", start, []
+        markers = [("ruff check", "lint"), ("--doctest-modules", "unit tests, checker tests, wheel, doctests"),
+                   ("tools/notebooks.py execute", "execution 1 (every cell, two notebooks at a time)"),
+                   ("jupyter-book build . ", "book build (from the cache)"),
+                   ("student_config.py", "student edition"),
+                   ("tools/notebooks.py export", "execution 2 (nbval: same outputs)"),
+                   ('-m "book or browser"', "built-book and browser tests")]
+        for line in proc.stdout:
+            log.append(line)
+            for marker, name in markers:
+                if line.startswith(".venv/bin/") and marker in line and name != step:
+                    now = time.perf_counter()
+                    rows.append(f"| {step} | {now - step_start:.0f} |")
+                    step, step_start = name, now
+        code = proc.wait()
+        end = time.perf_counter()
+        rows.append(f"| {step} | {end - step_start:.0f} |")
+        rows.append(f"| **total** ({'passed' if code == 0 else f'FAILED, exit {code}'}) | {end - start:.0f} |")
+        if code:
+            print("".join(log[-60:]), file=sys.stderr)
+    return rows
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebooks to time (default: all)")
     parser.add_argument("--skip-rebuild", action="store_true", help="skip the three book builds")
     parser.add_argument("--only-rebuild", action="store_true", help="only the three book builds")
+    parser.add_argument("--fresh-test", action="store_true", help="only `make test` in a fresh clone")
     args = parser.parse_args(argv)
+    if args.fresh_test:
+        lines = ["# Benchmark: `make test` in a fresh clone", "",
+                 f"Machine: {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}.", "",
+                 "| step | wall s |", "|---|---:|", *bench_fresh_test(), ""]
+        out = OUT.with_name("bench_fresh_test.md")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print("\n".join(lines))
+        return 0
     paths = [Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
     lines = ["# Benchmark", "", f"Machine: {os.cpu_count()} CPU cores; Python {sys.version.split()[0]}.", "",

@@ -46,7 +46,8 @@ def exercises_of(docname: str) -> list[Exercise]:
     checkers: dict[str, list[str]] = {}
     current = None
     for cell in nb.cells:
-        start = re.search(r"\{solution(?:-start)?\}[ \t]*([\w-]+)", cell.source) if cell.cell_type == "markdown" else None
+        start = (re.search(r"\{solution(?:-start)?\}[ \t]*([\w-]+)", cell.source)
+                 if cell.cell_type == "markdown" else None)
         if start:
             current = start.group(1)
             checkers.setdefault(current, [])

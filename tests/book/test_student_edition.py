@@ -56,3 +56,38 @@ def test_student_page_has_every_exercise_and_no_solution(page):
         needle = normalise(line)
         if needle in full_text:  # what the full book shows, the student one must not
             assert needle not in text, f"{page}: solution code in the student edition: {line}"
+
+
+def solution_prose(page: str) -> list[str]:
+    """Distinctive sentences of the solutions' prose (the markdown between solution-start and -end)."""
+    nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
+    inside, prose, elsewhere = False, [], []
+    for cell in nb.cells:
+        start = cell.cell_type == "markdown" and "{solution-start}" in cell.source
+        if start:
+            inside = True
+        if inside and cell.cell_type == "markdown":
+            body = re.sub(r"(`{3,}|:{3,})\{solution-(start|end)\}[^\n]*\n(:[^\n]*\n)*\1?", "", cell.source)
+            prose += [s.strip() for s in re.split(r"(?<=[.!?])\s+", body)]
+        else:
+            elsewhere.append(cell.source)
+        if cell.cell_type == "markdown" and "{solution-end}" in cell.source:
+            inside = False
+    rest = normalise("\n".join(elsewhere))
+    return [s for s in prose if len(s) >= 40 and "{" not in s and "$" not in s and normalise(s) not in rest]
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_no_solution_anywhere_in_the_student_edition(page):
+    """Not in the pages, not in _sources (the download button), not in the search index."""
+    needles = [normalise(x) for x in solution_lines(page) + solution_prose(page)]
+    assert needles, f"{page}: found no solution to look for"
+    files = [p for p in STUDENT.rglob("*") if p.is_file() and p.suffix in (".html", ".ipynb", ".js", ".txt", ".md")]
+    assert any(p.name == f"{page.split('/')[-1]}.ipynb" for p in files), f"{page}: no downloadable notebook"
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".ipynb":  # the JSON escapes quotes and newlines: compare the cells' text
+            text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells)
+        text = normalise(text)
+        for needle in needles:
+            assert needle not in text, f"{path.relative_to(STUDENT)} holds solution text of {page}: {needle[:80]}"

@@ -194,6 +194,7 @@ def test_figures_on_light_background_in_dark_mode(driver, base_url, page):
         "return out;")
     assert corners, f"{page}: no figure"
     for r, g, b, a, css_filter in corners:
-        assert a == 255 and min(r, g, b) >= 230, f"{page}: a figure is not on an opaque light background ({r},{g},{b},{a})"
+        assert a == 255 and min(r, g, b) >= 230, (
+            f"{page}: a figure is not on an opaque light background ({r},{g},{b},{a})")
         assert "invert" not in css_filter, f"{page}: the theme inverts figures in dark mode"
     driver.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '__')}__dark.png"))
