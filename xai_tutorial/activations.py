@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_int
+from ._validation import (as_float_array, as_int_array, check_bounds, check_int, check_keras_model, check_number,
+                          check_sequence, check_str)
 
 __all__ = ["layer_activations", "weights_as_images", "top_activating_examples",
            "maximize_activation", "ActivationMaximization"]
 
 
-def _symbolic_layer_outputs(model, layer_names: Sequence[str]):
-    """The symbolic inputs of ``model`` and the outputs of the named layers."""
+def _symbolic_layer_outputs(model, layer_names: Sequence[str], arg: str = "layer_names"):
+    """The symbolic inputs of ``model`` and the outputs of the named layers (``arg``: the argument that named them)."""
     try:
         inputs = model.inputs
     except (AttributeError, ValueError):
@@ -32,9 +33,9 @@ def _symbolic_layer_outputs(model, layer_names: Sequence[str]):
     outputs = []
     for name in layer_names:
         if not isinstance(name, str):
-            raise TypeError(f"layer names must be strings, got {type(name).__name__}")
+            raise TypeError(f"{arg} must name layers by their str names, got {type(name).__name__}")
         if name not in available:
-            raise ValueError(f"model has no layer named {name!r}; its layers are {available}")
+            raise ValueError(f"{arg}: model has no layer named {name!r}; its layers are {available}")
         outputs.append(model.get_layer(name).output)
     return inputs, outputs
 
@@ -60,24 +61,22 @@ def layer_activations(model, x: np.ndarray | Sequence[np.ndarray], layer_names: 
     """
     import keras
 
+    model = check_keras_model(model)
     batch_size = check_int(batch_size, "batch_size", 1)
     if layer_names is None:
         layer_names = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     elif isinstance(layer_names, str):
         layer_names = [layer_names]
+    elif not isinstance(layer_names, (list, tuple)):
+        raise TypeError(f"layer_names must be a layer name or a list of them, got {type(layer_names).__name__}")
     layer_names = list(dict.fromkeys(layer_names))
     if not layer_names:
         raise ValueError("layer_names must name at least one layer")
     inputs, outputs = _symbolic_layer_outputs(model, layer_names)
     extractor = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=outputs)
 
-    xs = [np.asarray(a) for a in x] if isinstance(x, (list, tuple)) else [np.asarray(x)]
-    if len(xs) != len(inputs):
-        raise ValueError(f"model takes {len(inputs)} input(s), got {len(xs)}")
-    n = xs[0].shape[0] if xs[0].ndim else 0
-    if xs[0].ndim == 0 or any(a.ndim == 0 or a.shape[0] != n for a in xs):
-        raise ValueError(f"every input must have the same batch size as its first dimension, got shapes "
-                         f"{[a.shape for a in xs]}")
+    xs = _check_model_inputs(x, inputs)
+    n = xs[0].shape[0]
     chunks: list[list[np.ndarray]] = [[] for _ in layer_names]
     for start in range(0, n, batch_size):
         part = [a[start:start + batch_size] for a in xs]
@@ -86,6 +85,33 @@ def layer_activations(model, x: np.ndarray | Sequence[np.ndarray], layer_names: 
         for store, o in zip(chunks, out):
             store.append(np.asarray(o, dtype=np.float64))
     return {name: np.concatenate(c) for name, c in zip(layer_names, chunks)}
+
+
+def _check_model_inputs(x, inputs) -> list[np.ndarray]:
+    """``x`` (one array, or a list with one array per model input) checked against the model's inputs."""
+    parts = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(parts) != len(inputs):
+        raise ValueError(f"x: model takes {len(inputs)} input(s), got {len(parts)}")
+    xs = []
+    for i, (a, spec) in enumerate(zip(parts, inputs)):
+        name = "x" if len(parts) == 1 else f"x[{i}]"
+        if a is None or isinstance(a, (str, bytes, dict)):
+            raise TypeError(f"{name} must be an array of inputs, got {type(a).__name__}")
+        a = np.asarray(a)
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}")
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} must be finite, got {int(np.sum(~np.isfinite(a)))} NaN or infinite value(s)")
+        want = tuple(spec.shape[1:])
+        if a.ndim != 1 + len(want) or any(w is not None and g != w for g, w in zip(a.shape[1:], want)):
+            shape = ", ".join("?" if w is None else str(w) for w in want)
+            raise ValueError(f"{name} must have shape (n, {shape}) for this model (with the same batch size in "
+                             f"every input), got {a.shape}")
+        xs.append(a)
+    if any(a.shape[0] != xs[0].shape[0] for a in xs):
+        raise ValueError(f"x: every input must have the same batch size as its first dimension, got shapes "
+                         f"{[a.shape for a in xs]}")
+    return xs
 
 
 def weights_as_images(kernel: np.ndarray, image_shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -110,7 +136,7 @@ def weights_as_images(kernel: np.ndarray, image_shape: tuple[int, int] | None = 
         return np.transpose(k[:, :, 0, :], (2, 0, 1))
     if image_shape is None:
         raise ValueError("image_shape (H, W) is required for a Dense kernel")
-    h, w = (check_int(v, "image_shape", 1) for v in image_shape)
+    h, w = (check_int(v, "image_shape", 1) for v in check_sequence(image_shape, "image_shape", 2))
     if h * w != k.shape[0]:
         raise ValueError(f"kernel has {k.shape[0]} inputs, which is not H * W = {h * w} for image_shape "
                          f"{(h, w)}")
@@ -130,7 +156,7 @@ def top_activating_examples(activations: np.ndarray, k: int = 5) -> np.ndarray:
     -------
     int ndarray of shape (n_units, k)
     """
-    a = as_float_array(activations, "activations", ndim=2)
+    a = as_float_array(activations, "activations", ndim=2, nonempty=True)
     k = check_int(k, "k", 1, a.shape[0])
     return np.argsort(-a, axis=0, kind="stable")[:k].T
 
@@ -183,6 +209,8 @@ def maximize_activation(model, units: int | Sequence[int] | np.ndarray, start: n
     import keras
     import tensorflow as tf
 
+    model = check_keras_model(model)
+    layer_name = check_str(layer_name, "layer_name", optional=True)
     x0 = as_float_array(start, "start")
     if x0.ndim < 2:
         raise ValueError(f"start must have a batch dimension, shape (batch, ...), got shape {x0.shape}")
@@ -191,13 +219,10 @@ def maximize_activation(model, units: int | Sequence[int] | np.ndarray, start: n
     if u.shape[0] != batch:
         raise ValueError(f"units must be an int or have one entry per start input ({batch}), got {u.shape[0]}")
     steps = check_int(steps, "steps", 1)
-    for name, v in (("learning_rate", learning_rate), ("l2", l2)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+    learning_rate = check_number(learning_rate, "learning_rate", low=0)
+    l2 = check_number(l2, "l2", low=0)
     if bounds is not None:
-        lo, hi = (float(b) for b in bounds)
-        if not lo < hi:
-            raise ValueError(f"bounds must be (low, high) with low < high, got {bounds}")
+        lo, hi = check_bounds(bounds, "bounds")
         x0 = np.clip(x0, lo, hi)
 
     if len(getattr(model, "inputs", None) or [None]) != 1:
@@ -206,7 +231,7 @@ def maximize_activation(model, units: int | Sequence[int] | np.ndarray, start: n
         net = model
         n_units = model(x0[:1].astype(np.float32), training=False).shape[-1]
     else:
-        inputs, outputs = _symbolic_layer_outputs(model, [layer_name])
+        inputs, outputs = _symbolic_layer_outputs(model, [layer_name], "layer_name")
         net = keras.Model(inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=outputs[0])
         n_units = outputs[0].shape[-1]
     if u.min() < 0 or u.max() >= n_units:

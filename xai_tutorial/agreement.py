@@ -18,22 +18,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_bool_mask, as_float_array, check_choice, check_int
+from ._validation import as_bool_mask, as_float_array, check_bool, check_choice, check_int, check_same_shape
 
 __all__ = ["rationale_auc", "per_example_auc", "rationale_mass", "precision_at_k",
            "per_example_precision_at_k", "rank_correlation"]
 
 
-def _check_pair(scores: np.ndarray, truth: np.ndarray, valid: np.ndarray | None,
-                name: str = "truth", scores_name: str = "scores") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    s = as_float_array(scores, scores_name, ndim=2)
-    if truth is None or isinstance(truth, (str, bytes)):
-        raise TypeError(f"{name} must be an array, got {type(truth).__name__}")
-    t = np.asarray(truth)
-    if t.shape != s.shape:
-        raise ValueError(f"{scores_name} and {name} must have the same shape, got {s.shape} and {t.shape}")
-    v = as_bool_mask(valid, "valid", s.shape)
-    return s, t, v
+def _check_scores(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores (n, seq_len), the boolean rationale of the same shape, and the valid mask."""
+    s = as_float_array(scores, "scores", ndim=2, nonempty=True)
+    if rationale is None or isinstance(rationale, (str, bytes, dict)):
+        raise TypeError(f"rationale must be a bool array of shape {s.shape}, got {type(rationale).__name__}")
+    r = np.asarray(rationale)
+    if r.dtype != bool:
+        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    check_same_shape(s, r, "scores", "rationale")
+    return s, r, as_bool_mask(valid, "valid", s.shape)
 
 
 def rationale_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None = None, *,
@@ -54,9 +55,8 @@ def rationale_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray |
     """
     from sklearn.metrics import roc_auc_score
 
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    s, r, v = _check_scores(scores, rationale, valid)
+    absolute = check_bool(absolute, "absolute")
     y = r[v]
     if y.all() or not y.any():
         raise ValueError("rationale must contain both rationale and non-rationale real tokens")
@@ -93,9 +93,8 @@ def per_example_auc(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray
     """
     from scipy.stats import rankdata
 
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    s, r, v = _check_scores(scores, rationale, valid)
+    absolute = check_bool(absolute, "absolute")
     x = np.abs(s) if absolute else s
     ranks = rankdata(np.where(v, x, np.nan), axis=1, nan_policy="omit")  # average ranks for ties
     pos = (r & v).sum(axis=1)
@@ -120,9 +119,8 @@ def rationale_mass(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray 
     >>> rationale_mass(np.array([[3.0, -1.0, 0.0]]), np.array([[True, False, False]]))
     array([0.75])
     """
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    s, r, v = _check_scores(scores, rationale, valid)
+    absolute = check_bool(absolute, "absolute")
     m = np.where(v, np.abs(s) if absolute else np.clip(s, 0, None), 0.0)
     total = m.sum(axis=1)
     on = np.where(r, m, 0.0).sum(axis=1)
@@ -139,9 +137,8 @@ def per_example_precision_at_k(scores: np.ndarray, rationale: np.ndarray, valid:
     flags on padding are ignored. With the default ``k``, an example without a rationale token
     gets NaN.
     """
-    s, r, v = _check_pair(scores, rationale, valid, "rationale")
-    if r.dtype != bool:
-        raise TypeError(f"rationale must be a bool array, got dtype {r.dtype}")
+    s, r, v = _check_scores(scores, rationale, valid)
+    absolute = check_bool(absolute, "absolute")
     if k is not None:
         k = check_int(k, "k", 1, s.shape[1])
     r = r & v
@@ -185,9 +182,11 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = No
     from scipy.stats import kendalltau, spearmanr
 
     check_choice(method, "method", ("kendall", "spearman"))
-    a_, b_, v = _check_pair(a, b, valid, "b", scores_name="a")
-    b_ = as_float_array(b_, "b", ndim=2)
-    if absolute:
+    a_ = as_float_array(a, "a", ndim=2, nonempty=True)
+    b_ = as_float_array(b, "b", ndim=2)
+    check_same_shape(a_, b_, "a", "b")
+    v = as_bool_mask(valid, "valid", a_.shape)
+    if check_bool(absolute, "absolute"):
         a_, b_ = np.abs(a_), np.abs(b_)
     fn = kendalltau if method == "kendall" else spearmanr
     out = np.full(a_.shape[0], np.nan)

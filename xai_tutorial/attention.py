@@ -15,13 +15,15 @@ scaled_dot_product_attention, additive_attention, multi_head_attention
 split_heads, merge_heads
     The reshapes that turn one wide projection into ``n_heads`` narrow ones and back.
 attention_rollout
-    Attention flow through a stack of self-attention layers (Abnar & Zuidema 2020).
+    Attention rollout through a stack of self-attention layers (Abnar & Zuidema 2020; not their
+    "attention flow", which solves a max-flow problem on the same graph).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_fraction, check_int
+from ._validation import (as_bool_mask, as_float_array, as_int_array, check_batch_axes, check_fraction, check_int,
+                          check_number)
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -34,7 +36,10 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     axis : int, default -1
         Axis to normalise over.
     """
-    x = as_float_array(x, "x", allow_nan=True)
+    x = as_float_array(x, "x", allow_nan=True, min_ndim=1)
+    axis = check_int(axis, "axis", -x.ndim, x.ndim - 1)
+    if x.shape[axis] == 0:
+        raise ValueError(f"x must have at least one score along axis {axis}, got shape {x.shape}")
     if np.isnan(x).any():
         raise ValueError("x must not contain NaN")
     if np.isposinf(x).any():
@@ -55,28 +60,12 @@ def causal_mask(n: int) -> np.ndarray:
 
 def key_padding_mask(lengths: np.ndarray, n_keys: int) -> np.ndarray:
     """Boolean (batch, 1, n_keys) mask, True on the first ``lengths[b]`` keys of each sequence."""
-    from ._validation import as_int_array
-
     lengths = as_int_array(lengths, "lengths", ndim=1)
     n_keys = check_int(n_keys, "n_keys", 1)
     if lengths.size and (lengths.min() < 1 or lengths.max() > n_keys):
         raise ValueError(f"lengths must lie in [1, {n_keys}], got values in "
                          f"[{lengths.min()}, {lengths.max()}]")
     return (np.arange(n_keys)[None, :] < lengths[:, None])[:, None, :]
-
-
-def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
-    """Return ``mask`` broadcast to ``shape`` after checking it is boolean and broadcastable."""
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise TypeError(f"mask must be a boolean array (True = may attend), got dtype {mask.dtype}")
-    try:
-        return np.broadcast_to(mask, shape)
-    except ValueError as exc:
-        raise ValueError(f"mask of shape {mask.shape} does not broadcast to the scores' "
-                         f"shape {shape}") from exc
 
 
 def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -94,10 +83,10 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.nda
     ndarray of shape (..., n_queries, n_keys)
         Non-negative weights, 0 where ``mask`` is False, each row summing to 1.
     """
-    scores = as_float_array(scores, "scores")
-    if scores.ndim < 1:
-        raise ValueError("scores must be at least 1-D, got a scalar")
-    mask = _check_mask(mask, scores.shape)
+    scores = as_float_array(scores, "scores", min_ndim=1)
+    if scores.shape[-1] == 0:
+        raise ValueError(f"scores must have at least one key (last axis), got shape {scores.shape}")
+    mask = as_bool_mask(mask, "mask", scores.shape, default=None, broadcast=True, meaning="True = may attend")
     if mask is not None:
         empty = ~mask.any(axis=-1)
         if empty.any():
@@ -109,14 +98,13 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.nda
 
 
 def _check_qkv(q, k, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Queries, keys and values as float arrays, at least 2-D, with as many values as keys."""
-    q = as_float_array(q, "q")
-    k = as_float_array(k, "k")
-    v = as_float_array(v, "v")
-    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
-        raise ValueError(f"q, k and v must be at least 2-D, got shapes {q.shape}, {k.shape}, {v.shape}")
+    """Queries, keys and values as non-empty float arrays, at least 2-D, with as many values as keys."""
+    q = as_float_array(q, "q", min_ndim=2, nonempty=True)
+    k = as_float_array(k, "k", min_ndim=2, nonempty=True)
+    v = as_float_array(v, "v", min_ndim=2, nonempty=True)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"k and v must have the same number of keys, got {k.shape[-2]} and {v.shape[-2]}")
+    check_batch_axes({"q": q.shape, "k": k.shape, "v": v.shape})
     return q, k, v
 
 
@@ -144,7 +132,7 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must share their last dimension d_k, got {q.shape[-1]} and {k.shape[-1]}")
     d_k = q.shape[-1]
-    scale = 1.0 / np.sqrt(d_k) if scale is None else float(scale)
+    scale = 1.0 / np.sqrt(d_k) if scale is None else check_number(scale, "scale", low=0, low_open=True)
     scores = (q @ np.swapaxes(k, -1, -2)) * scale
     weights = masked_softmax(scores, mask)
     return weights @ v, weights
@@ -283,11 +271,12 @@ def multi_head_attention(x_q: np.ndarray, x_kv: np.ndarray, W_q: np.ndarray, W_k
         ``output`` of shape (..., n_queries, d_out) and the per-head ``weights`` of shape
         (..., n_heads, n_queries, n_keys), the layout of Keras' ``return_attention_scores``.
     """
-    x_q = as_float_array(x_q, "x_q")
-    x_kv = as_float_array(x_kv, "x_kv")
+    x_q = as_float_array(x_q, "x_q", nonempty=True)
+    x_kv = as_float_array(x_kv, "x_kv", nonempty=True)
     if x_q.ndim < 2 or x_kv.ndim < 2:
         raise ValueError(f"x_q and x_kv must be at least 2-D (..., n, d), got shapes {x_q.shape} "
                          f"and {x_kv.shape}")
+    check_batch_axes({"x_q": x_q.shape, "x_kv": x_kv.shape})
     n_heads = check_int(n_heads, "n_heads", 1)
     W_q = _head_kernel(W_q, "W_q", x_q.shape[-1], n_heads)
     W_k = _head_kernel(W_k, "W_k", x_kv.shape[-1], n_heads)
@@ -307,9 +296,7 @@ def multi_head_attention(x_q: np.ndarray, x_kv: np.ndarray, W_q: np.ndarray, W_k
     k = split_heads(x_kv @ W_k + _head_bias(b_k, "b_k", W_k.shape[1]), n_heads)
     v = split_heads(x_kv @ W_v + _head_bias(b_v, "b_v", W_v.shape[1]), n_heads)
     if mask is not None:
-        mask = np.asarray(mask)
-        if mask.dtype != bool:
-            raise TypeError(f"mask must be a boolean array (True = may attend), got dtype {mask.dtype}")
+        mask = as_bool_mask(mask, "mask", meaning="True = may attend")
         if mask.ndim < 2:
             raise ValueError(f"mask must be at least 2-D (..., n_queries, n_keys), got shape {mask.shape}")
         mask = mask[..., None, :, :]  # the same mask for every head
@@ -356,12 +343,13 @@ def attention_rollout(attentions: list[np.ndarray] | np.ndarray, *,
     shape0 = arrays[0].shape
     for i, a in enumerate(arrays):
         if a.shape != shape0:
-            raise ValueError(f"every layer must have the same shape, got {shape0} and {a.shape} "
-                             f"(layer {i})")
+            raise ValueError(f"every layer of attentions must have the same shape, got {shape0} and "
+                             f"{a.shape} (layer {i})")
         if a.shape[-1] != a.shape[-2]:
-            raise ValueError(f"self-attention maps must be square, got {a.shape}")
+            raise ValueError(f"attentions must be self-attention maps, square in their last two axes, "
+                             f"got shape {a.shape}")
     if np.min([a.min() for a in arrays]) < 0:
-        raise ValueError("attention weights must be non-negative")
+        raise ValueError("attentions must hold non-negative attention weights")
     n = shape0[-1]
     eye = np.eye(n)
     rollout = None

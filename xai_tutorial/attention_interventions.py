@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_int
+from ._validation import as_bool_mask, as_float_array, as_int_array, check_int, check_number
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 import tensorflow as tf  # noqa: E402
 
-from .models import TextAttentionClassifier, _check_ids  # noqa: E402
+from .models import TextAttentionClassifier, _check_clf, _check_ids  # noqa: E402
 
 __all__ = ["jensen_shannon", "uniform_attention", "encoded_tokens", "predict_with_attention",
            "attention_gradient", "AdversarialResult", "adversarial_attention",
@@ -72,8 +72,7 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray, *, base: float | None = None) -
                              f"minimum of {arr.min():.3g}")
         if (arr.sum(axis=-1) <= 0).any():
             raise ValueError(f"every row of {name} must have a positive sum, got a row of zeros")
-    if base is not None and (isinstance(base, bool) or not isinstance(base, (int, float))
-                             or base <= 0 or base == 1):
+    if base is not None and check_number(base, "base", low=0, low_open=True) == 1:
         raise ValueError(f"base must be a positive number other than 1, or None, got {base!r}")
     p_ = p_ / p_.sum(axis=-1, keepdims=True)
     q_ = q_ / q_.sum(axis=-1, keepdims=True)
@@ -114,9 +113,9 @@ def uniform_attention(mask: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (n, seq_len), float64, each row summing to 1
     """
-    m = np.asarray(mask)
-    if m.dtype != bool:
-        raise TypeError(f"mask must be a bool array (True on real tokens), got dtype {m.dtype}")
+    m = as_bool_mask(mask, "mask", default=None, meaning="True on real tokens")
+    if m is None:
+        raise TypeError("mask must be a bool array (True on real tokens), got None")
     if m.ndim != 2:
         raise ValueError(f"mask must be 2-D, shape (n, seq_len), got shape {m.shape}")
     empty = np.flatnonzero(~m.any(axis=1))
@@ -124,12 +123,6 @@ def uniform_attention(mask: np.ndarray) -> np.ndarray:
         raise ValueError(f"every row of mask needs at least one real token; row(s) "
                          f"{empty[:5].tolist()} have none")
     return m / m.sum(axis=1, keepdims=True)
-
-
-def _check_clf(clf: TextAttentionClassifier) -> None:
-    if not isinstance(clf, TextAttentionClassifier):
-        raise TypeError(f"clf must be a TextAttentionClassifier (models.build_text_attention_classifier), "
-                        f"got {type(clf).__name__}")
 
 
 def _encoder_model(clf: TextAttentionClassifier) -> keras.Model:
@@ -239,6 +232,74 @@ def attention_gradient(clf: TextAttentionClassifier, token_ids: np.ndarray,
     return np.where(ids != 0, g, 0.0)
 
 
+def gradient_x_embedding(clf: TextAttentionClassifier, token_ids: np.ndarray, *,
+                         detach_attention: bool = True, output: str = "probability") -> np.ndarray:
+    """Gradient times embedding per token, with the attention weights held fixed (Jain & Wallace 2019).
+
+    For token ``t`` with embedding ``e_t`` (a row of the embedding layer's output),
+
+        g_t = sum_k  d y / d e_tk  *  e_tk,        y = P(label = 1)  (or its logit)
+
+    where, with ``detach_attention=True``, the derivative treats the attention weights ``a`` as
+    constants: ``y = sigmoid(w^T sum_s a_s h_s(e) + b)`` is differentiated through the encoded
+    tokens ``h`` only, not through ``a(e)``. This is the "gradient x input" importance of Jain &
+    Wallace's released code (successar/AttentionExplanation: ``gradient_mem`` in
+    ``model/Binary_Classification.py`` sets ``detach`` so that the decoder calls
+    ``attn.detach()``, backpropagates ``sigmoid(predict)`` and keeps ``(grad * embedding).sum(-1)``;
+    ``process_grads`` in ``Trainers/PlottingBC.py`` then takes its absolute value). With
+    ``detach_attention=False`` the gradient also flows through the attention weights, which is
+    :func:`~xai_tutorial.gradient_attribution.gradient_x_input` of ``clf.head`` summed over the
+    embedding axis.
+
+    Because ``dp/dz = p (1 - p)`` is one number per example, ``output="logit"`` gives the same
+    values divided by ``p (1 - p)``, so the same ranking of tokens; it stays informative when ``p``
+    rounds to 0 or 1 in float32.
+
+    Parameters
+    ----------
+    clf : TextAttentionClassifier
+        A classifier of :func:`~xai_tutorial.models.build_text_attention_classifier` (dropout is
+        off at inference, as here).
+    token_ids : int array of shape (n, seq_len)
+    detach_attention : bool, default True
+        Hold the attention weights fixed (Jain & Wallace) or let the gradient flow through them.
+    output : {"probability", "logit"}, default "probability"
+        Explain P(label = 1) (as Jain & Wallace) or its logit ``z``.
+
+    Returns
+    -------
+    ndarray of shape (n, seq_len), float64
+        Signed ``g_t``; 0 on padding. Jain & Wallace rank tokens by ``|g_t|``.
+    """
+    from ._validation import check_choice
+
+    _check_clf(clf)
+    ids = _check_ids(token_ids, clf.model)
+    if not isinstance(detach_attention, (bool, np.bool_)):
+        raise TypeError(f"detach_attention must be a bool (True or False), got "
+                        f"{type(detach_attention).__name__} {detach_attention!r}")
+    detach = bool(detach_attention)
+    check_choice(output, "output", ("probability", "logit"))
+    real = ids != 0
+    mask = tf.constant(real)
+    emb = tf.constant(np.asarray(clf.embed(ids, training=False), dtype=np.float32))
+    encoder = clf.model.get_layer("encoder")
+    pool = clf.model.get_layer("attention_pool")
+    out = clf.model.get_layer("output")
+    with tf.GradientTape() as tape:
+        tape.watch(emb)
+        # as in models.build_text_attention_classifier: padded embeddings are zeroed before the encoder
+        h = encoder(emb * tf.cast(mask, emb.dtype)[..., None])
+        _, a = pool(h, mask=mask)
+        if detach:
+            a = tf.stop_gradient(a)
+        z = tf.matmul(tf.einsum("nt,nth->nh", a, h), out.kernel)[:, 0] + out.bias[0]
+        y = tf.sigmoid(z) if output == "probability" else z
+    grad = tape.gradient(y, emb)
+    g = tf.reduce_sum(grad * emb, axis=-1).numpy().astype(np.float64)
+    return np.where(real, g, 0.0)
+
+
 # --------------------------------------------------------------------------- adversarial attention
 
 @dataclass(frozen=True)
@@ -326,16 +387,15 @@ def adversarial_attention(clf: TextAttentionClassifier, token_ids: np.ndarray, *
     _check_clf(clf)
     ids = _check_ids(token_ids, clf.model)
     real = ids != 0
-    if not real.any(axis=1).all():
-        raise ValueError("every example needs at least one real (non-padding) token")
-    if isinstance(max_delta, bool) or not isinstance(max_delta, (int, float)) or not 0 < max_delta < 1:
-        raise ValueError(f"max_delta must be a number in (0, 1), got {max_delta!r}")
+    empty = np.flatnonzero(~real.any(axis=1))
+    if empty.size:
+        raise ValueError(f"every row of token_ids needs at least one real (non-padding) token; row(s) "
+                         f"{empty[:5].tolist()} have none")
+    max_delta = check_number(max_delta, "max_delta", low=0, high=1, low_open=True, high_open=True)
     steps = check_int(steps, "steps", 1)
-    for value, name in ((lr, "lr"), (penalty, "penalty")):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)) or not init_scale >= 0:
-        raise ValueError(f"init_scale must be a non-negative number, got {init_scale!r}")
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    penalty = check_number(penalty, "penalty", low=0, low_open=True)
+    init_scale = check_number(init_scale, "init_scale", low=0)
     seed = check_int(seed, "seed", 0)
 
     base_w = clf.attention_weights(ids).astype(np.float64)
@@ -433,8 +493,8 @@ def _erase(w: np.ndarray, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
     total = erased.sum(axis=1, keepdims=True)
     empty = np.flatnonzero(total[:, 0] <= 0)
     if empty.size:
-        raise ValueError(f"nothing is left to renormalise in example(s) {empty[:5].tolist()}: every "
-                         "weighted real token was erased")
+        raise ValueError(f"positions erase every weighted real token of example(s) {empty[:5].tolist()}: "
+                         "nothing is left to renormalise")
     return erased / total
 
 

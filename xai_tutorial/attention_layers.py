@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ._validation import check_int
+from ._validation import CheckedTensorCall, check_batch_axes, check_bool, check_int, check_tensor, check_tensor_mask
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 from keras import ops  # noqa: E402
@@ -47,66 +45,34 @@ def _masked_softmax(scores, attention_mask=None):
     return ops.where(mask, weights, ops.zeros_like(weights))
 
 
-def _is_concrete(x) -> bool:
-    """Whether ``x`` holds values (an array or an eager tensor), not a symbolic graph tensor."""
-    import tensorflow as tf
-
-    if isinstance(x, keras.KerasTensor):
-        return False
-    if isinstance(x, tf.Tensor):
-        return tf.executing_eagerly() and hasattr(x, "numpy")
-    return True
-
-
-def _check_tensor(x, name: str, min_rank: int):
-    """A float tensor of rank >= ``min_rank``; values are checked when they are concrete."""
-    if x is None or isinstance(x, (str, bytes, bool, int, float)):
-        raise TypeError(f"{name} must be a tensor or array of shape (batch, n, d), got {type(x).__name__}")
-    if _is_concrete(x):
-        arr = np.asarray(x)
-        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, got {int(np.sum(~np.isfinite(arr)))} NaN or infinite value(s)")
-        x = ops.convert_to_tensor(arr.astype("float32") if arr.dtype.kind != "f" else arr)
-    shape = tuple(x.shape)
-    if len(shape) < min_rank:
-        raise ValueError(f"{name} must have at least {min_rank} dimensions (..., n, d), got shape {shape}")
-    return x
-
-
 def _check_attention_inputs(query, key, value, attention_mask, *, min_rank: int = 2,
-                            key_name: str = "key", value_name: str = "value"):
-    """Checked (query, key, value, mask) of an attention layer call (see the module docstring)."""
-    query = _check_tensor(query, "query", min_rank)
-    key = _check_tensor(key, key_name, min_rank)
-    value = _check_tensor(value, value_name, min_rank)
+                            key_name: str = "key", value_name: str = "value", same_batch: bool = False):
+    """Checked (query, key, value, mask) of an attention layer call (see the module docstring).
+
+    ``same_batch``: the leading axes must be equal (layers of shape (batch, n, d)); otherwise they
+    only have to broadcast, as in ``ops.matmul``.
+    """
+    query = check_tensor(query, "query", min_rank)
+    key = check_tensor(key, key_name, min_rank, nonempty_axis=-2)
+    value = check_tensor(value, value_name, min_rank)
     qs, ks, vs = tuple(query.shape), tuple(key.shape), tuple(value.shape)
     if ks[-2] is not None and vs[-2] is not None and ks[-2] != vs[-2]:
         raise ValueError(f"{key_name} and {value_name} must have as many positions (axis -2), got shapes {ks} and {vs}")
-    if attention_mask is not None:
-        if isinstance(attention_mask, (str, bytes)):
-            raise TypeError(f"attention_mask must be a boolean tensor, got {type(attention_mask).__name__}")
-        if _is_concrete(attention_mask):
-            m = np.asarray(attention_mask)
-            if m.dtype != bool:
-                raise TypeError(f"attention_mask must be boolean (True = may attend), got dtype {m.dtype}")
-            want = qs[:-1] + (ks[-2],)
-            if None not in want:
-                try:
-                    m = np.broadcast_to(m, want)
-                except ValueError:
-                    raise ValueError(f"attention_mask of shape {m.shape} does not broadcast to "
-                                     f"(..., n_queries, n_keys) = {want}") from None
-                empty = ~m.any(axis=-1)
-                if empty.any():
-                    raise ValueError(f"{int(empty.sum())} row(s) of attention_mask allow no key at all; "
-                                     "a fully masked row has no softmax")
+    check_batch_axes({"query": qs, key_name: ks, value_name: vs}, exact=same_batch)
+    check_tensor_mask(attention_mask, "attention_mask", qs[:-1] + (ks[-2],))
     return query, key, value, attention_mask
 
 
+def _check_built_size(x, name: str, kernel, what: str) -> None:
+    """The last axis of ``x`` must match the input size of a kernel the layer was built with."""
+    want, got = kernel.shape[0], x.shape[-1]
+    if want is not None and got is not None and want != got:
+        raise ValueError(f"{name} must have {want} features (the layer's {what} was built for them), "
+                         f"got shape {tuple(x.shape)}")
+
+
 @keras.saving.register_keras_serializable(package="xai_tutorial")
-class DotProductAttention(keras.layers.Layer):
+class DotProductAttention(CheckedTensorCall, keras.layers.Layer):
     """Scaled dot-product attention ``softmax(Q K^T / sqrt(d_k)) V``; it has no weights.
 
     Call arguments
@@ -123,6 +89,8 @@ class DotProductAttention(keras.layers.Layer):
         ``output`` of shape (..., n_queries, d_v), ``weights`` of shape (..., n_queries, n_keys).
     """
 
+    _tensor_args = ("query", "key", "value")
+
     def call(self, query, key, value=None, attention_mask=None):
         value = key if value is None else value
         query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask)
@@ -136,7 +104,7 @@ class DotProductAttention(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="xai_tutorial")
-class BahdanauAttention(keras.layers.Layer):
+class BahdanauAttention(CheckedTensorCall, keras.layers.Layer):
     """Additive (Bahdanau) attention with learned projections, returning its weights.
 
     ``score(q, k) = w_v^T tanh(W_q q + W_k k + b)``; ``weights = softmax(scores)`` over the keys;
@@ -168,12 +136,12 @@ class BahdanauAttention(keras.layers.Layer):
         ``output`` of shape (batch, n_queries, d_v), ``weights`` of shape (batch, n_queries, n_keys).
     """
 
+    _tensor_args = ("query", "key", "value")
+
     def __init__(self, units: int, use_bias: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int(units, "units", 1)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be a bool, got {type(use_bias).__name__}")
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "use_bias")
 
     def build(self, query_shape, key_shape, value_shape=None):
         self.W_q = self.add_weight(name="W_q", shape=(query_shape[-1], self.units),
@@ -187,7 +155,9 @@ class BahdanauAttention(keras.layers.Layer):
     def call(self, query, key, value=None, attention_mask=None):
         value = key if value is None else value
         query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask,
-                                                                    min_rank=3)
+                                                                    min_rank=3, same_batch=True)
+        _check_built_size(query, "query", self.W_q, "W_q")
+        _check_built_size(key, "key", self.W_k, "W_k")
         q = ops.matmul(query, self.W_q)[..., :, None, :]  # (batch, n_queries, 1, units)
         k = ops.matmul(key, self.W_k)[..., None, :, :]    # (batch, 1, n_keys, units)
         hidden = q + k if self.b is None else q + k + self.b
@@ -200,7 +170,7 @@ class BahdanauAttention(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="xai_tutorial")
-class MultiHeadAttentionFromScratch(keras.layers.Layer):
+class MultiHeadAttentionFromScratch(CheckedTensorCall, keras.layers.Layer):
     """Multi-head attention written out, with the weights of ``keras.layers.MultiHeadAttention``.
 
     For each head ``h``: ``Q_h = query W_q[:, h] + b_q[h]`` (likewise K from ``key``, V from
@@ -247,9 +217,7 @@ class MultiHeadAttentionFromScratch(keras.layers.Layer):
         self.key_dim = check_int(key_dim, "key_dim", 1)
         self.value_dim = self.key_dim if value_dim is None else check_int(value_dim, "value_dim", 1)
         self.output_dim = None if output_dim is None else check_int(output_dim, "output_dim", 1)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"use_bias must be a bool, got {type(use_bias).__name__}")
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "use_bias")
 
     def _projection(self, name: str, d_in: int, d_head: int) -> tuple:
         kernel = self.add_weight(name=f"{name}_kernel", shape=(d_in, self.num_heads, d_head),
@@ -276,10 +244,15 @@ class MultiHeadAttentionFromScratch(keras.layers.Layer):
         y = ops.einsum("btd,dhk->bhtk", x, kernel)  # (batch, heads, n, d_head)
         return y if bias is None else y + bias[:, None, :]
 
+    _tensor_args = ("query", "value", "key")
+
     def call(self, query, value, key=None, attention_mask=None):
         key = value if key is None else key
         query, key, value, attention_mask = _check_attention_inputs(query, key, value, attention_mask,
-                                                                    min_rank=3)
+                                                                    min_rank=3, same_batch=True)
+        _check_built_size(query, "query", self.query_kernel, "query_kernel")
+        _check_built_size(key, "key", self.key_kernel, "key_kernel")
+        _check_built_size(value, "value", self.value_kernel, "value_kernel")
         q = self._project(query, self.query_kernel, self.query_bias)
         k = self._project(key, self.key_kernel, self.key_bias)
         v = self._project(value, self.value_kernel, self.value_bias)

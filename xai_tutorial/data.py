@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_int_array, check_choice, check_fraction, check_int
+from ._validation import (as_bool_mask, as_float_array, as_int_array, check_choice, check_fraction, check_int,
+                          check_str_sequence, check_token_lists)
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
@@ -60,6 +61,20 @@ class TextData:
     vocab: tuple[str, ...]
     rationale: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        # checks only: the arrays are kept as given (their dtypes are part of the data)
+        check_str_sequence(self.vocab, "vocab")
+        ids = as_int_array(self.token_ids, "token_ids", ndim=2, low=0)
+        if ids.size and ids.max() >= len(self.vocab):
+            raise ValueError(f"token_ids must lie in [0, {len(self.vocab) - 1}] for a vocab of {len(self.vocab)} "
+                             f"tokens, got values up to {ids.max()}")
+        labels = as_int_array(self.labels, "labels", ndim=1, low=0, high=1)
+        if labels.shape[0] != ids.shape[0]:
+            raise ValueError(f"labels must have one entry per sequence of token_ids ({ids.shape[0]}), "
+                             f"got {labels.shape[0]}")
+        if self.rationale is not None:
+            as_bool_mask(self.rationale, "rationale", ids.shape, meaning="True = decides the label")
+
     def __len__(self) -> int:
         return int(self.token_ids.shape[0])
 
@@ -84,7 +99,21 @@ class TextData:
         return decode(self.token_ids[i], self.vocab)
 
     def subset(self, index: np.ndarray | list[int] | slice) -> "TextData":
-        """A new :class:`TextData` with the examples selected by ``index``."""
+        """A new :class:`TextData` with the examples selected by ``index``.
+
+        ``index`` is a slice, a sequence of example numbers (negative ones count from the end) or
+        a bool mask with one entry per example.
+        """
+        if not isinstance(index, slice):
+            raw = np.asarray(index) if isinstance(index, (list, tuple, np.ndarray)) else None
+            if raw is None:
+                raise TypeError(f"index must be a slice, a sequence of ints or a bool mask, got "
+                                f"{type(index).__name__}")
+            n = len(self)
+            if raw.dtype == bool:
+                index = as_bool_mask(raw, "index", (n,), meaning="True = keep the example")
+            else:
+                index = as_int_array(raw, "index", ndim=1, low=-n, high=n - 1)
         rationale = None if self.rationale is None else self.rationale[index]
         return TextData(self.token_ids[index], self.labels[index], self.vocab, rationale)
 
@@ -105,6 +134,7 @@ def decode(token_ids: np.ndarray | list[int], vocab: tuple[str, ...] | list[str]
         The tokens of the non-padding positions, in order.
     """
     ids = as_int_array(token_ids, "token_ids", ndim=1)
+    vocab = check_str_sequence(vocab, "vocab")
     if ids.size and (ids.min() < 0 or ids.max() >= len(vocab)):
         raise ValueError(
             f"token_ids must lie in [0, {len(vocab) - 1}] for a vocabulary of {len(vocab)} tokens, "
@@ -251,6 +281,7 @@ def build_vocab(token_lists: list[list[str]], max_size: int = 5000, min_count: i
 
     Ties in frequency are broken alphabetically so the result does not depend on input order.
     """
+    token_lists = check_token_lists(token_lists, "token_lists")
     max_size = check_int(max_size, "max_size", 3)
     min_count = check_int(min_count, "min_count", 1)
     counts = Counter(tok for toks in token_lists for tok in toks)
@@ -260,6 +291,8 @@ def build_vocab(token_lists: list[list[str]], max_size: int = 5000, min_count: i
 
 def encode(token_lists: list[list[str]], vocab: tuple[str, ...], seq_len: int) -> np.ndarray:
     """Token ids of shape (n, seq_len): unknown words map to ``<unk>``, long texts are cut, short ones padded."""
+    token_lists = check_token_lists(token_lists, "token_lists")
+    vocab = check_str_sequence(vocab, "vocab")
     seq_len = check_int(seq_len, "seq_len", 1)
     index = {w: i for i, w in enumerate(vocab)}
     out = np.zeros((len(token_lists), seq_len), dtype=np.int32)
@@ -410,8 +443,6 @@ def image_to_patches(images: np.ndarray, patch_size: int) -> np.ndarray:
     ndarray of shape (n, (H // patch_size) ** 2, patch_size ** 2)
         Patches in row-major order, each flattened row-major.
     """
-    from ._validation import as_float_array
-
     images = as_float_array(images, "images", ndim=3)
     n, h, w = images.shape
     patch_size = check_int(patch_size, "patch_size", 1)
@@ -425,14 +456,13 @@ def image_to_patches(images: np.ndarray, patch_size: int) -> np.ndarray:
 
 def patches_to_image(patches: np.ndarray, patch_size: int) -> np.ndarray:
     """Inverse of :func:`image_to_patches`: (n, g*g, p*p) -> (n, g*p, g*p)."""
-    from ._validation import as_float_array
-
     patches = as_float_array(patches, "patches", ndim=3)
     patch_size = check_int(patch_size, "patch_size", 1)
     n, n_patches, size = patches.shape
     g = int(round(np.sqrt(n_patches)))
     if g * g != n_patches or size != patch_size**2:
-        raise ValueError(f"patches must have shape (n, g*g, {patch_size**2}), got {patches.shape}")
+        raise ValueError(f"patches must have shape (n, g*g, {patch_size**2}), got {patches.shape} (g*g "
+                         f"patches of patch_size**2 = {patch_size**2} values)")
     p = patches.reshape(n, g, g, patch_size, patch_size).transpose(0, 1, 3, 2, 4)
     return p.reshape(n, g * patch_size, g * patch_size)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, as_random_state, check_callable, check_int, check_number
 
 __all__ = [
     "PermutationImportance",
@@ -51,19 +51,12 @@ class PermutationImportance:
     baseline_score: float
 
 
-def _random_state(seed: Any) -> np.random.RandomState:
-    """Turn ``None``, an int or a ``RandomState`` into a ``RandomState`` (like scikit-learn)."""
-    if seed is None:
-        return np.random.mtrand._rand  # NumPy's global RandomState, as check_random_state(None)
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    seed = check_int(seed, "seed", 0, 2**32 - 1)
-    return np.random.RandomState(seed)
-
-
 def _predictions(predict_fn: Callable, X: np.ndarray) -> np.ndarray:
     """Predictions (labels, probabilities or values) with one entry per row; numbers must be finite."""
-    pred = np.asarray(predict_fn(X))
+    out = predict_fn(X)
+    if out is None or isinstance(out, (str, bytes, dict)):
+        raise TypeError(f"predict_fn must return an array of predictions, got {type(out).__name__}")
+    pred = np.asarray(out)
     if pred.ndim == 0 or pred.shape[0] != len(X):
         raise ValueError(f"predict_fn must return one prediction per row ({len(X)}), got shape {pred.shape}")
     if pred.dtype.kind in "fc" and not np.all(np.isfinite(pred)):
@@ -72,7 +65,11 @@ def _predictions(predict_fn: Callable, X: np.ndarray) -> np.ndarray:
 
 
 def _score(scoring: Callable, y: np.ndarray, pred: np.ndarray) -> float:
-    value = float(scoring(y, pred))
+    value = scoring(y, pred)
+    if value is None or isinstance(value, (str, bytes, bool)) or not isinstance(value, (int, float, np.number)) \
+            or np.ndim(value) != 0:
+        raise TypeError(f"scoring must return a number, got {type(value).__name__}")
+    value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"scoring returned {value}: the importances would not be numbers")
     return value
@@ -154,19 +151,22 @@ def permutation_importance(predict_fn: Callable[[np.ndarray], Any], X: Any, y: A
         If ``X`` is not 2-D, holds NaN, ``y`` does not have one entry per row, or
         ``n_repeats < 1``.
     """
-    if not callable(predict_fn):
-        raise TypeError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
+    check_callable(predict_fn, "predict_fn")
     if not callable(scoring):
         raise TypeError(f"scoring must be callable as scoring(y_true, y_pred), got {type(scoring).__name__}")
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X", ndim=2, nonempty=True)
+    if y is None or isinstance(y, (str, bytes, dict)):
+        raise TypeError(f"y must be an array of targets, got {type(y).__name__}")
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"y must be 1-D with one entry per row of X ({len(X)}), got shape {y.shape}")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise ValueError(f"y must be finite, got {int(np.sum(~np.isfinite(y)))} NaN or infinite value(s)")
     n_repeats = check_int(n_repeats, "n_repeats", 1)
     n_samples, n_features = X.shape
 
     # scikit-learn draws ONE seed and gives every column a fresh RandomState(seed).
-    draw = int(_random_state(seed).randint(np.iinfo(np.int32).max + 1))
+    draw = int(as_random_state(seed, "seed").randint(np.iinfo(np.int32).max + 1))
     orders = permutation_indices(n_samples, n_repeats, draw)   # (n_repeats, n_samples)
 
     baseline = _score(scoring, y, _predictions(predict_fn, X))
@@ -194,8 +194,7 @@ def soft_threshold(z: Any, threshold: float) -> np.ndarray:
     ndarray of the shape of ``z``
     """
     z = as_float_array(z, "z")
-    if not np.isfinite(threshold) or threshold < 0:
-        raise ValueError(f"threshold must be a finite number >= 0, got {threshold}")
+    threshold = check_number(threshold, "threshold", low=0)
     return np.sign(z) * np.maximum(np.abs(z) - threshold, 0.0)
 
 
@@ -227,14 +226,13 @@ def lasso_coordinate_descent(X: Any, y: Any, alpha: float, *, max_iter: int = 10
     coef : ndarray of shape (n_features,)
     intercept : float
     """
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X", ndim=2, nonempty=True)
     y = as_float_array(y, "y", ndim=1)
     if len(y) != len(X):
         raise ValueError(f"y must have one entry per row of X ({len(X)}), got {len(y)}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    alpha = check_number(alpha, "alpha", low=0)
     max_iter = check_int(max_iter, "max_iter", 1)
+    tol = check_number(tol, "tol", low=0)
     n = len(X)
     x_mean, y_mean = X.mean(axis=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
@@ -273,7 +271,7 @@ def lasso_entry_alphas(alphas: Any, coefs: Any) -> np.ndarray:
         Entry penalty of each feature; ``0.0`` for a feature that never enters. Sorting by it in
         decreasing order gives the order in which features enter as ``alpha`` decreases.
     """
-    alphas = as_float_array(alphas, "alphas", ndim=1)
+    alphas = as_float_array(alphas, "alphas", ndim=1, nonempty=True)
     coefs = as_float_array(coefs, "coefs", ndim=2)
     if coefs.shape[1] != len(alphas):
         raise ValueError(f"coefs must have shape (n_features, {len(alphas)}), got {coefs.shape}")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_int_array, check_choice, check_int
+from ._validation import as_int_array, check_batch, check_callable, check_choice, check_int
 
 __all__ = ["predict_fn", "logit_model", "keras_model_of", "explained_output", "output_matrix",
            "check_target", "call_in_batches", "OUTPUTS"]
@@ -58,6 +58,7 @@ def check_target(target: Any, n: int) -> np.ndarray | None:
     >>> check_target(None, 3) is None
     True
     """
+    n = check_int(n, "n", 0)
     if target is None:
         return None
     if isinstance(target, bool) or isinstance(target, (float, str, bytes)):
@@ -103,6 +104,7 @@ def output_matrix(fn: Callable[[np.ndarray], Any], x: np.ndarray, *, name: str =
     """
     if not callable(fn):
         raise TypeError(f"{name} must be callable (a predict function), got {type(fn).__name__}")
+    check_batch(x, "x")
     out = _as_outputs(fn(x), len(x), name)
     return out[:, None] if out.ndim == 1 else out
 
@@ -153,6 +155,8 @@ def call_in_batches(call: Callable[[np.ndarray], Any], x: np.ndarray, batch_size
     has the same structure, each part a float64 array with ``len(x)`` rows. An empty ``x`` is
     called once, so the result still has the model's output shape.
     """
+    check_callable(call, "call")
+    check_batch(x, "x")
     batch_size = check_int(batch_size, "batch_size", 1)
     chunks = [call(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size)]
     if isinstance(chunks[0], (list, tuple)):
@@ -220,7 +224,8 @@ def logit_model(model: Any):
     return keras.Model(km.inputs, logits, name=f"{km.name}_logit")
 
 
-def predict_fn(model: Any, *, output: str = "probability", batch_size: int = 4096) -> Callable[[np.ndarray], np.ndarray]:
+def predict_fn(model: Any, *, output: str = "probability",
+               batch_size: int = 4096) -> Callable[[np.ndarray], np.ndarray]:
     """A fast NumPy predict function for a Keras model: the function every explainer calls.
 
     The model is called through one compiled ``tf.function`` (traced once per input shape):
@@ -290,6 +295,8 @@ def predict_fn(model: Any, *, output: str = "probability", batch_size: int = 409
         if arr.ndim != 1 + len(in_shape) or any(s is not None and a != s for a, s in zip(arr.shape[1:], in_shape)):
             want = ", ".join("?" if s is None else str(s) for s in in_shape)
             raise ValueError(f"x must have shape (n, {want}) for this model, got {arr.shape}")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError(f"x must be finite, got {int(np.sum(~np.isfinite(arr)))} NaN or infinite value(s)")
         out = call_in_batches(lambda b: call(b.astype(in_dtype)), arr, batch_size)
         out = _as_outputs(out, len(arr), f"model {km.name!r}")
         return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out

@@ -32,13 +32,20 @@ import tensorflow as tf  # noqa: E402
 # --------------------------------------------------------------------------- helpers
 
 def _check_aux(aux: Sequence[np.ndarray] | None, batch: int) -> list[np.ndarray]:
+    """``aux`` as a list of numeric arrays whose first axis is the batch."""
     if aux is None:
         return []
     if isinstance(aux, np.ndarray):
         aux = [aux]
+    if not isinstance(aux, (list, tuple)):
+        raise TypeError(f"aux must be an array or a list of arrays (extra inputs of fn), got {type(aux).__name__}")
     out = []
     for i, a in enumerate(aux):
+        if a is None or isinstance(a, (str, bytes, dict)):
+            raise TypeError(f"aux[{i}] must be an array, got {type(a).__name__}")
         a = np.asarray(a)
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+            raise TypeError(f"aux[{i}] must hold numbers, got dtype {a.dtype}")
         if a.ndim == 0 or a.shape[0] != batch:
             raise ValueError(f"aux[{i}] must have the batch size {batch} as its first dimension, "
                              f"got shape {a.shape}")
@@ -46,10 +53,11 @@ def _check_aux(aux: Sequence[np.ndarray] | None, batch: int) -> list[np.ndarray]
     return out
 
 
-def _select(out: tf.Tensor, target: np.ndarray | None) -> tf.Tensor:
+def _select(out: tf.Tensor, target: np.ndarray | None, batch: int) -> tf.Tensor:
     """Reduce model outputs of shape (batch,) or (batch, k) to (batch,) at ``target``."""
-    if out.shape.rank not in (1, 2):
-        raise ValueError(f"fn must return shape (batch,) or (batch, n_outputs), got {tuple(out.shape)}")
+    if out.shape.rank not in (1, 2) or out.shape[0] != batch:
+        raise ValueError(f"fn must return shape ({batch},) or ({batch}, n_outputs) for {batch} inputs, "
+                         f"got {tuple(out.shape)}")
     n_out = 1 if out.shape.rank == 1 else out.shape[1]
     if target is not None and target.max() >= n_out:
         raise ValueError(f"target must be in [0, {n_out - 1}] for a function with {n_out} output(s), "
@@ -83,7 +91,12 @@ def _call(fn: Callable, x: tf.Tensor, aux: list) -> tf.Tensor:
     check_callable(fn, "fn")
     inputs = [x, *aux] if aux else x
     out = fn(inputs, training=False) if _accepts_training(fn) else fn(inputs)
-    return tf.convert_to_tensor(out)
+    if out is None or isinstance(out, (str, bytes, dict)):
+        raise TypeError(f"fn must return a tensor of outputs, got {type(out).__name__}")
+    try:
+        return tf.convert_to_tensor(out)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"fn must return a tensor of numbers, got {type(out).__name__} ({exc})") from None
 
 
 def _check_batched(x: np.ndarray, name: str = "x") -> None:
@@ -97,7 +110,7 @@ def _grad(fn: Callable, x: np.ndarray, aux: list, target: np.ndarray | None) -> 
     aux_t = [tf.convert_to_tensor(a) for a in aux]
     with tf.GradientTape() as tape:
         tape.watch(xt)
-        out = _select(_call(fn, xt, aux_t), target)
+        out = _select(_call(fn, xt, aux_t), target, x.shape[0])
     g = tape.gradient(out, xt)
     if g is None:
         raise ValueError("fn's output does not depend on x (the gradient is None): check that fn "
@@ -230,6 +243,8 @@ def integrated_gradients(fn: Callable, x: np.ndarray, baseline: np.ndarray | flo
 def _baseline(baseline, x: np.ndarray) -> np.ndarray:
     if baseline is None:
         return np.zeros_like(x)
+    if isinstance(baseline, (bool, np.bool_)):
+        raise TypeError(f"baseline must be a number or an array of numbers, got {type(baseline).__name__}")
     if np.ndim(baseline) == 0:
         return np.full_like(x, float(as_float_array(baseline, "baseline")))
     b = as_float_array(baseline, "baseline")
@@ -247,8 +262,12 @@ def model_output(fn: Callable, x: np.ndarray, *, target: int | np.ndarray | None
     _check_batched(x)
     aux = _check_aux(aux, x.shape[0])
     out = _select(_call(fn, tf.convert_to_tensor(x, tf.float32), [tf.convert_to_tensor(a) for a in aux]),
-                  _targets(target, x.shape[0]))
-    return out.numpy().astype(np.float64)
+                  _targets(target, x.shape[0]), x.shape[0])
+    out = out.numpy().astype(np.float64)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"fn returned NaN or infinite outputs for {int(np.sum(~np.isfinite(out)))} of "
+                         f"{len(out)} inputs")
+    return out
 
 
 def completeness_gap(fn: Callable, x: np.ndarray, attributions: np.ndarray,

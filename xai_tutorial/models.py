@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_int_array, check_choice, check_int, check_number
+from ._validation import (CheckedTensorCall, as_int_array, check_choice, check_int, check_number, check_tensor,
+                          check_tensor_mask)
 from .forward import call_in_batches
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
@@ -25,7 +26,7 @@ from keras import ops  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="xai_tutorial")
-class AttentionPooling(keras.layers.Layer):
+class AttentionPooling(CheckedTensorCall, keras.layers.Layer):
     """Additive attention pooling over time that returns its weights.
 
     ``s_t = v^T tanh(W h_t + b)``, ``a = softmax(s)`` over the time axis with padded positions
@@ -51,6 +52,8 @@ class AttentionPooling(keras.layers.Layer):
         each row of ``weights`` summing to 1.
     """
 
+    _tensor_args = ("inputs",)
+
     def __init__(self, units: int = 32, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.units = check_int(units, "units", 1)
@@ -69,6 +72,10 @@ class AttentionPooling(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs, mask=None):
+        inputs = check_tensor(inputs, "inputs", 3)
+        # a sequence of padding only is allowed: its weights are all 0 (the model of an empty text)
+        check_tensor_mask(mask, "mask", tuple(inputs.shape[:-1]), meaning="True = real token",
+                          rows_nonempty=False)
         scores = ops.squeeze(self.score_vector(self.score_dense(inputs)), axis=-1)  # (batch, seq_len)
         if mask is not None:
             mask = ops.cast(mask, "bool")
@@ -120,16 +127,22 @@ class TextAttentionClassifier:
         return call_in_batches(lambda b: self.attention(b, training=False), ids, batch_size)
 
 
-def _check_ids(token_ids: np.ndarray, model: keras.Model) -> np.ndarray:
-    ids = as_int_array(token_ids, "token_ids", ndim=2)
+def _check_ids(token_ids: np.ndarray, model: keras.Model, name: str = "token_ids") -> np.ndarray:
+    """Token ids (n, seq_len) for ``model``: integers in [0, vocab_size), as int32."""
+    ids = as_int_array(token_ids, name, ndim=2)
     seq_len = model.inputs[0].shape[1]
     if ids.shape[1] != seq_len:
-        raise ValueError(f"token_ids must have shape (n, {seq_len}), got {ids.shape}")
+        raise ValueError(f"{name} must have shape (n, {seq_len}), got {ids.shape}")
     vocab_size = model.get_layer("embedding").input_dim
-    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
-        raise ValueError(f"token_ids must lie in [0, {vocab_size - 1}], got values in "
-                         f"[{ids.min()}, {ids.max()}]")
-    return ids.astype(np.int32)
+    return as_int_array(ids, name, low=0, high=vocab_size - 1).astype(np.int32)
+
+
+def _check_clf(clf: TextAttentionClassifier, name: str = "clf") -> TextAttentionClassifier:
+    """``clf`` after checking it is a :class:`TextAttentionClassifier`."""
+    if not isinstance(clf, TextAttentionClassifier):
+        raise TypeError(f"{name} must be a TextAttentionClassifier (models.build_text_attention_classifier), "
+                        f"got {type(clf).__name__}")
+    return clf
 
 
 def build_text_attention_classifier(vocab_size: int, seq_len: int, *, embed_dim: int = 32,
@@ -222,12 +235,11 @@ def train_text_classifier(clf: TextAttentionClassifier, train_ids: np.ndarray, t
     validation_split : float, default 0.0
         Fraction of the training data Keras keeps aside for validation, in [0, 1).
     """
-    ids = _check_ids(train_ids, clf.model)
-    y = as_int_array(train_labels, "train_labels", ndim=1)
+    _check_clf(clf)
+    ids = _check_ids(train_ids, clf.model, "train_ids")
+    y = as_int_array(train_labels, "train_labels", ndim=1, low=0, high=1)
     if len(y) != len(ids):
         raise ValueError(f"train_labels must have {len(ids)} entries (one per sequence), got {len(y)}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(f"train_labels must be 0 or 1, got values {np.unique(y)[:5]}")
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
     check_number(learning_rate, "learning_rate", low=0, low_open=True)

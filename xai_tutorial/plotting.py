@@ -11,7 +11,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import (as_bool_mask, as_float_array, check_axes, check_bool, check_cmap, check_number, check_str,
+                          check_str_sequence)
 
 BOOK_STYLE: dict[str, object] = {
     "figure.facecolor": "white",
@@ -67,15 +68,23 @@ def plot_token_heatmap(tokens: Sequence[str], scores: np.ndarray, *, ax: plt.Axe
     -------
     matplotlib Axes
     """
-    tokens = [str(t) for t in tokens]
+    tokens = check_str_sequence(tokens, "tokens")
     scores = as_float_array(scores, "scores", ndim=1)
     if len(tokens) != scores.shape[0]:
         raise ValueError(f"tokens and scores must have the same length, got {len(tokens)} and {scores.shape[0]}")
-    if highlight is not None and len(highlight) != len(tokens):
-        raise ValueError(f"highlight must have one entry per token ({len(tokens)}), got {len(highlight)}")
+    highlight = as_bool_mask(highlight, "highlight", default=None, meaning="True = underline the token")
+    if highlight is not None and highlight.shape != (len(tokens),):
+        raise ValueError(f"highlight must have one entry per token ({len(tokens)}), got shape {highlight.shape}")
+    check_axes(ax)
+    check_str(title, "title", optional=True)
+    if cmap is not None:
+        check_cmap(cmap)
     if diverging is None:
-        diverging = bool(scores.min() < 0)
-    top = float(np.max(np.abs(scores))) if vmax is None else float(vmax)
+        diverging = bool(scores.size and scores.min() < 0)
+    else:
+        diverging = check_bool(diverging, "diverging")
+    top = float(np.max(np.abs(scores), initial=0.0)) if vmax is None else check_number(vmax, "vmax", low=0,
+                                                                                           low_open=True)
     top = top if top > 0 else 1.0
     norm = mpl.colors.Normalize(-top if diverging else 0.0, top)
     cmap_obj = mpl.colormaps[cmap or (DIVERGING_CMAP if diverging else SEQUENTIAL_CMAP)]
@@ -116,11 +125,14 @@ def plot_attention_matrix(weights: np.ndarray, *, x_labels: Sequence[str] | None
     annotate : bool, default False
         Write each weight in its cell (for small matrices).
     """
-    weights = as_float_array(weights, "weights", ndim=2)
-    if x_labels is not None and len(x_labels) != weights.shape[1]:
-        raise ValueError(f"x_labels must have {weights.shape[1]} entries, got {len(x_labels)}")
-    if y_labels is not None and len(y_labels) != weights.shape[0]:
-        raise ValueError(f"y_labels must have {weights.shape[0]} entries, got {len(y_labels)}")
+    weights = as_float_array(weights, "weights", ndim=2, nonempty=True)
+    if x_labels is not None:
+        x_labels = check_str_sequence(x_labels, "x_labels", length=weights.shape[1])
+    if y_labels is not None:
+        y_labels = check_str_sequence(y_labels, "y_labels", length=weights.shape[0])
+    check_axes(ax)
+    check_str(title, "title", optional=True)
+    annotate = check_bool(annotate, "annotate")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * weights.shape[1] + 2, 0.4 * weights.shape[0] + 1.2))
     im = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max()), 1e-12),
@@ -154,7 +166,10 @@ def plot_image_attribution(image: np.ndarray, attribution: np.ndarray | None = N
     attribution : array of shape (h, w), optional
         Upsampled by repetition to (H, W) when h divides H (e.g. one value per patch).
     """
-    image = as_float_array(image, "image", ndim=2)
+    image = as_float_array(image, "image", ndim=2, nonempty=True)
+    check_axes(ax)
+    check_str(title, "title", optional=True)
+    alpha = check_number(alpha, "alpha", low=0, high=1)
     if ax is None:
         _, ax = plt.subplots(figsize=(2.4, 2.4))
     ax.imshow(image, cmap="gray_r")

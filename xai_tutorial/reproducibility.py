@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_bool, check_int
 
 
 def set_seed(seed: int = 0, *, deterministic_ops: bool = True) -> None:
@@ -24,11 +24,12 @@ def set_seed(seed: int = 0, *, deterministic_ops: bool = True) -> None:
     Raises
     ------
     TypeError
-        If ``seed`` is not an int.
+        If ``seed`` is not an int or ``deterministic_ops`` not a bool.
     ValueError
         If ``seed`` is negative or above 2**32 - 1.
     """
     seed = check_int(seed, "seed", 0, 2**32 - 1)
+    deterministic_ops = check_bool(deterministic_ops, "deterministic_ops")  # both checked before any effect
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)

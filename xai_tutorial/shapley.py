@@ -154,9 +154,15 @@ def shapley_values_of_game(value_fn: Callable[[frozenset[int]], float], n_player
     masks = coalition_masks(n_players)
     values = []
     for row in masks:
-        v = value_fn(frozenset(int(j) for j in np.flatnonzero(row)))
-        if np.ndim(v) != 0:
+        coalition = frozenset(int(j) for j in np.flatnonzero(row))
+        v = value_fn(coalition)
+        arr = None if v is None or isinstance(v, (str, bytes, dict)) else np.asarray(v)
+        if arr is None or arr.dtype.kind not in "biuf":
+            raise TypeError(f"value_fn must return a number, got {type(v).__name__} for coalition {set(coalition)}")
+        if arr.ndim != 0:
             raise ValueError(f"value_fn must return one number per coalition, got shape {np.shape(v)}")
+        if not np.isfinite(v):
+            raise ValueError(f"value_fn returned {float(v)} for coalition {set(coalition)}: values must be finite")
         values.append(float(v))
     return shapley_from_coalition_values(np.array(values))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, as_generator, as_positive_vector, check_callable, check_int, check_number
 from .forward import explained_output
 
 __all__ = ["SurrogateResult", "exponential_kernel", "sample_perturbations", "local_surrogate",
@@ -85,7 +85,7 @@ def exponential_kernel(distances: np.ndarray, kernel_width: float) -> np.ndarray
     d = as_float_array(distances, "distances")
     if np.any(d < 0):
         raise ValueError(f"distances must be non-negative, got minimum {d.min():.3g}")
-    width = _positive(kernel_width, "kernel_width")
+    width = check_number(kernel_width, "kernel_width", low=0, low_open=True)
     with np.errstate(over="ignore"):  # a huge d / width just gives weight 0
         return np.exp(-(d / width) ** 2)
 
@@ -120,10 +120,10 @@ def sample_perturbations(x: np.ndarray, n_samples: int, *, scale: float | np.nda
     -------
     ndarray of shape (n_samples, n_features)
     """
-    x = as_float_array(x, "x", ndim=1)
+    x = as_float_array(x, "x", ndim=1, nonempty=True)
     n_samples = check_int(n_samples, "n_samples", 1)
-    scale = _scale(scale, x.shape[0])
-    rng = np.random.default_rng(seed)
+    scale = as_positive_vector(scale, "scale", x.shape[0])
+    rng = as_generator(seed, "seed")
     eps = rng.standard_normal((n_samples, x.shape[0]))
     r = rng.uniform(0.0, 1.0, size=(n_samples, 1))
     return x + r * scale * eps
@@ -146,7 +146,10 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
         Perturbations to fit to (and as many fresh ones to measure fidelity on); at least 2.
     kernel_width : float, optional
         sigma of the kernel ``exp(-d**2 / sigma**2)``, in units of ``scale``; default
-        ``0.75 * sqrt(n_features)``, LIME's default for tabular data.
+        ``0.75 * sqrt(n_features)``, the number LIME's tabular explainer uses by default. LIME's
+        kernel is ``sqrt(exp(-d**2 / w**2)) = exp(-d**2 / (2 * w**2))``, so the same number gives
+        a neighbourhood sqrt(2) times narrower here; ``kernel_width = sqrt(2) * w`` reproduces
+        LIME's weights for LIME's width ``w``.
     scale : float or array of shape (n_features,), default 1.0
         Spread of the perturbations per feature, and the unit of distance.
     alpha : float, default 1.0
@@ -165,24 +168,24 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     from sklearn.linear_model import Ridge
     from sklearn.metrics import r2_score
 
-    if not callable(predict_fn):
-        raise TypeError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
-    x = as_float_array(x, "x", ndim=1)
+    check_callable(predict_fn, "predict_fn")
+    x = as_float_array(x, "x", ndim=1, nonempty=True)
     p = x.shape[0]
     n_samples = check_int(n_samples, "n_samples", 2)
-    scale = _scale(scale, p)
-    width = 0.75 * np.sqrt(p) if kernel_width is None else _positive(kernel_width, "kernel_width")
-    alpha = _positive(alpha, "alpha", allow_zero=True)
+    scale = as_positive_vector(scale, "scale", p)
+    width = 0.75 * np.sqrt(p) if kernel_width is None else check_number(kernel_width, "kernel_width", low=0,
+                                                                          low_open=True)
+    alpha = check_number(alpha, "alpha", low=0)
     if target is not None:
         target = check_int(target, "target", 0)
 
-    fit_rng, fresh_rng = np.random.default_rng(seed).spawn(2)
+    fit_rng, fresh_rng = as_generator(seed, "seed").spawn(2)
 
     def draw(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         z = sample_perturbations(x, n_samples, scale=scale, seed=rng)
         u = (z - x) / scale
         w = exponential_kernel(np.linalg.norm(u, axis=1), width)
-        y = _outputs(predict_fn, z, target)
+        y = explained_output(predict_fn, z, target)
         return z, u, w, y
 
     z, u, w, y = draw(fit_rng)
@@ -208,27 +211,3 @@ def local_surrogate(predict_fn: Callable[[np.ndarray], np.ndarray], x: np.ndarra
                            samples=z, targets=y, weights=w)
 
 
-# --------------------------------------------------------------------------- helpers
-
-def _positive(value, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not ok or not np.isfinite(value):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {value}")
-    return value
-
-
-def _scale(scale, n_features: int) -> np.ndarray:
-    s = as_float_array(scale, "scale", ndim=(0, 1))
-    if s.ndim == 1 and s.shape[0] != n_features:
-        raise ValueError(f"scale must be a number or have one entry per feature ({n_features}), "
-                         f"got shape {s.shape}")
-    if np.any(s <= 0):
-        raise ValueError(f"scale must be positive, got minimum {s.min():.3g}")
-    return np.broadcast_to(s, (n_features,)).astype(np.float64)
-
-
-def _outputs(predict_fn: Callable, z: np.ndarray, target: int | None) -> np.ndarray:
-    return explained_output(predict_fn, z, target)

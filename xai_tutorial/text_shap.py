@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_choice, check_int
+from ._validation import as_bool_mask, as_float_array, as_int_array, check_choice, check_int, check_str_sequence
 from .forward import explained_output, keras_model_of, predict_fn
 
 __all__ = ["PaddingMasker", "padding_masker", "token_explanation",
@@ -69,19 +69,25 @@ class PaddingMasker:
         self.shape = (1, self.seq_len)
 
     def _check_x(self, x: Any) -> np.ndarray:
+        if x is None or isinstance(x, (str, bytes, dict)):
+            raise TypeError(f"x must be one sequence of integer token ids of shape ({self.seq_len},), "
+                            f"got {type(x).__name__}")
         arr = np.asarray(x)
-        if arr.shape != (self.seq_len,) or arr.dtype.kind not in "iu":
-            raise ValueError(f"x must be one sequence of integer token ids of shape ({self.seq_len},), "
-                             f"got dtype {arr.dtype} and shape {arr.shape}")
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"x must hold integer token ids, got dtype {arr.dtype}")
+        if arr.shape != (self.seq_len,):
+            raise ValueError(f"x must be one sequence of token ids of shape ({self.seq_len},), got shape {arr.shape}")
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"x must hold token ids >= 0, got {arr.min()}")
         return arr
 
     def __call__(self, mask: Any, x: Any) -> np.ndarray:
         """The sequence with masked-out tokens replaced by padding, shape (1, seq_len)."""
         x = self._check_x(x)
-        mask = np.asarray(mask)
-        if mask.shape != (self.seq_len,):
-            raise ValueError(f"mask must have shape ({self.seq_len},), got {mask.shape}")
-        return np.where(mask.astype(bool), x, self.pad_id).astype(x.dtype)[None, :]
+        if mask is None:
+            raise TypeError(f"mask must be a bool array of shape ({self.seq_len},) (True = keep the token), got None")
+        mask = as_bool_mask(mask, "mask", (self.seq_len,), meaning="True = keep the token")
+        return np.where(mask, x, self.pad_id).astype(x.dtype)[None, :]
 
     def invariants(self, x: Any) -> np.ndarray:
         """Positions whose masking changes nothing (already padding), shape (1, seq_len).
@@ -187,6 +193,8 @@ def token_explanation(model: Any, token_ids: Any, *, max_evals: int = 256, seed:
     elif longest > MAX_EXACT_TOKENS:
         raise ValueError(f"algorithm='exact' evaluates 2**L coalitions: at most {MAX_EXACT_TOKENS} real "
                          f"tokens per sequence, got {longest}; use algorithm='permutation'")
+    if vocab is not None:
+        vocab = check_str_sequence(vocab, "vocab")
     if vocab is not None and ids.max() >= len(vocab):
         raise ValueError(f"token_ids must lie in [0, {len(vocab) - 1}] for a vocabulary of {len(vocab)} "
                          f"words, got the value {ids.max()}")
@@ -232,8 +240,7 @@ def _check_values_ids(values: Any, token_ids: Any, vocab: Sequence[str]) -> tupl
     ids = as_int_array(token_ids, "token_ids", ndim=2)
     if v.shape != ids.shape:
         raise ValueError(f"values and token_ids must have the same shape, got {v.shape} and {ids.shape}")
-    if isinstance(vocab, str) or not isinstance(vocab, (Sequence, np.ndarray)):
-        raise TypeError(f"vocab must be a sequence of words, got {type(vocab).__name__}")
+    vocab = check_str_sequence(vocab, "vocab")
     if ids.size and (ids.min() < 0 or ids.max() >= len(vocab)):
         raise ValueError(f"token_ids must lie in [0, {len(vocab) - 1}] for a vocabulary of {len(vocab)} "
                          f"words, got values in [{ids.min()}, {ids.max()}]")

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_choice, check_int
+from ._validation import (CheckedTensorCall, as_float_array, as_int_array, check_choice, check_int, check_number,
+                          check_tensor)
 from .forward import call_in_batches
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
@@ -29,7 +30,7 @@ from keras import ops  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="xai_tutorial")
-class ClassTokenAndPosition(keras.layers.Layer):
+class ClassTokenAndPosition(CheckedTensorCall, keras.layers.Layer):
     """Prepend a learned [CLS] token and add a learned position embedding.
 
     Call arguments
@@ -43,6 +44,8 @@ class ClassTokenAndPosition(keras.layers.Layer):
         ``[cls, e_1, ..., e_n] + position``; position ``0`` belongs to [CLS].
     """
 
+    _tensor_args = ("inputs",)
+
     def __init__(self, n_patches: int, dim: int, **kwargs):
         super().__init__(**kwargs)
         self.n_patches = check_int(n_patches, "n_patches", 1)
@@ -55,6 +58,12 @@ class ClassTokenAndPosition(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
+        inputs = check_tensor(inputs, "inputs", 3)
+        want = (self.n_patches, self.dim)
+        got = tuple(inputs.shape[1:])
+        if len(got) != 2 or any(g is not None and g != w for g, w in zip(got, want)):
+            raise ValueError(f"inputs must have shape (batch, n_patches, dim) = (batch, {self.n_patches}, "
+                             f"{self.dim}), got {tuple(inputs.shape)}")
         batch = ops.shape(inputs)[0]
         cls = ops.broadcast_to(ops.cast(self.cls_token, inputs.dtype), (batch, 1, self.dim))
         return ops.concatenate([cls, inputs], axis=1) + ops.cast(self.position, inputs.dtype)
@@ -122,6 +131,8 @@ def check_patches(patches: np.ndarray, n_patches: int, patch_dim: int) -> np.nda
     ValueError
         If the array is not 3-D with the model's ``(n_patches, patch_dim)``, or not finite.
     """
+    n_patches = check_int(n_patches, "n_patches", 1)
+    patch_dim = check_int(patch_dim, "patch_dim", 1)
     x = as_float_array(patches, "patches")
     if x.ndim != 3 or x.shape[1:] != (n_patches, patch_dim):
         raise ValueError(f"patches must have shape (batch, {n_patches}, {patch_dim}), got {x.shape}")
@@ -152,8 +163,7 @@ def sincos_position_embedding(grid: int, dim: int, *, max_period: float = 10.0) 
     dim = check_int(dim, "dim", 4)
     if dim % 4:
         raise ValueError(f"dim must be divisible by 4 for a 2-D sine-cosine code, got {dim}")
-    if not (isinstance(max_period, (int, float)) and max_period > 1):
-        raise ValueError(f"max_period must be a number > 1, got {max_period!r}")
+    max_period = check_number(max_period, "max_period", low=1, low_open=True)
     q = dim // 4
     freqs = float(max_period) ** (-np.arange(q) / q)
     rows, cols = np.divmod(np.arange(grid * grid), grid)
@@ -237,8 +247,7 @@ def build_tiny_vit(n_patches: int, patch_dim: int, n_classes: int, *, dim: int =
         raise ValueError(f"dim must be divisible by heads (each head gets dim // heads features), "
                          f"got dim={dim} and heads={heads}")
     mlp_dim = 2 * dim if mlp_dim is None else check_int(mlp_dim, "mlp_dim", 1)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    dropout = check_number(dropout, "dropout", low=0, high=1, high_open=True)
     check_choice(position_init, "position_init", ("sincos", "random"))
     position = None
     if position_init == "sincos":
@@ -310,23 +319,16 @@ def train_tiny_vit(vit: TinyViT, patches: np.ndarray, labels: np.ndarray, *, epo
     if not isinstance(vit, TinyViT):
         raise TypeError(f"vit must be a TinyViT, got {type(vit).__name__}")
     x = check_patches(patches, vit.n_patches, vit.patch_dim)
-    y = as_int_array(labels, "labels", ndim=1)
+    n_classes = int(vit.model.outputs[0].shape[-1])
+    y = as_int_array(labels, "labels", ndim=1, low=0, high=n_classes - 1)
     if len(y) != len(x):
         raise ValueError(f"labels must have {len(x)} entries (one per image), got {len(y)}")
-    n_classes = int(vit.model.outputs[0].shape[-1])
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes - 1}], got values in [{y.min()}, {y.max()}]")
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if not (isinstance(validation_split, (int, float)) and 0.0 <= validation_split < 1.0):
-        raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-            or not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be a number in [0, 1), got {label_smoothing!r}")
+    learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
+    validation_split = check_number(validation_split, "validation_split", low=0, high=1, high_open=True)
+    weight_decay = check_number(weight_decay, "weight_decay", low=0)
+    label_smoothing = check_number(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
     keras.utils.set_random_seed(check_int(seed, "seed", 0))
     n_train = int(round(len(x) * (1.0 - validation_split)))
     steps = epochs * max(1, -(-n_train // batch_size))

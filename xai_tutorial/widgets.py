@@ -19,20 +19,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validation import as_float_array, as_int_array, check_fraction, check_int
+from ._validation import (as_bool_mask, as_float_array, as_int_array, check_cmap, check_fraction, check_int,
+                          check_number, check_str, check_str_sequence)
 from .data import TextData
 from .plotting import SEQUENTIAL_CMAP, plot_token_heatmap
 
 SUBSETS: tuple[str, ...] = ("all", "correct", "wrong")
-
-
-def _check_tokens(tokens: Sequence[str]) -> list[str]:
-    if isinstance(tokens, (str, bytes)) or not isinstance(tokens, Sequence):
-        raise TypeError(f"tokens must be a sequence of str (e.g. a list), got {type(tokens).__name__}")
-    bad = [type(t).__name__ for t in tokens if not isinstance(t, str)]
-    if bad:
-        raise TypeError(f"tokens must all be str, got {len(bad)} of type {bad[0]}")
-    return list(tokens)
 
 
 def attention_html(tokens: Sequence[str], weights: np.ndarray, *, highlight: Sequence[bool] | None = None,
@@ -70,31 +62,25 @@ def attention_html(tokens: Sequence[str], weights: np.ndarray, *, highlight: Seq
     ValueError
         If lengths differ, a weight is negative or not finite, or ``vmax`` is not positive.
     """
-    tokens = _check_tokens(tokens)
+    tokens = check_str_sequence(tokens, "tokens")
     w = as_float_array(weights, "weights", ndim=1)
     if w.shape[0] != len(tokens):
         raise ValueError(f"tokens and weights must have the same length, got {len(tokens)} and {w.shape[0]}")
     if w.size and w.min() < 0:
         raise ValueError(f"weights must be non-negative (attention weights), got a minimum of {w.min():.4g}")
-    if highlight is not None:
-        hl = np.asarray(highlight)
-        if hl.dtype != bool or hl.shape != (len(tokens),):
-            raise ValueError(f"highlight must be a bool sequence of length {len(tokens)}, "
-                             f"got dtype {hl.dtype} and shape {hl.shape}")
-    else:
+    hl = as_bool_mask(highlight, "highlight", default=None, meaning="True = underline the token")
+    if hl is None:
         hl = np.zeros(len(tokens), dtype=bool)
+    elif hl.shape != (len(tokens),):
+        raise ValueError(f"highlight must be a bool sequence of length {len(tokens)}, got shape {hl.shape}")
     if vmax is None:
         top = float(w.max()) if w.size and w.max() > 0 else 1.0
     else:
-        if isinstance(vmax, bool) or not isinstance(vmax, (int, float, np.integer, np.floating)):
-            raise TypeError(f"vmax must be a number, got {type(vmax).__name__}")
-        top = float(vmax)
-        if not np.isfinite(top) or top <= 0:
+        top = check_number(vmax, "vmax")
+        if top <= 0:
             raise ValueError(f"vmax must be a positive number, got {vmax!r}")
     decimals = check_int(decimals, "decimals", 0, 10)
-    if cmap not in mpl.colormaps:
-        raise ValueError(f"cmap must be a matplotlib colour map name, got {cmap!r}")
-    cmap_obj = mpl.colormaps[cmap]
+    cmap_obj = mpl.colormaps[check_cmap(cmap)]
 
     spans = []
     for tok, weight, under in zip(tokens, w, hl):
@@ -131,6 +117,16 @@ def _check_example_arrays(texts: TextData, probs: np.ndarray, weights: np.ndarra
     return p, w
 
 
+def _check_label_names(label_names) -> tuple[str, str]:
+    """The names of labels 0 and 1: a sequence of two str."""
+    if isinstance(label_names, (str, bytes)) or not isinstance(label_names, (tuple, list)):
+        raise TypeError(f"label_names must be two strings, e.g. ('negative', 'positive'), got "
+                        f"{type(label_names).__name__}")
+    if len(label_names) != 2:
+        raise ValueError(f"label_names must be two strings, got {len(label_names)}: {label_names!r}")
+    return tuple(check_str_sequence(label_names, "label_names"))
+
+
 def example_header_html(index: int, prob: float, label: int, *, threshold: float = 0.5,
                         label_names: tuple[str, str] = ("negative", "positive")) -> str:
     """One line of HTML: example number, predicted label and probability, true label, right or wrong.
@@ -150,9 +146,10 @@ def example_header_html(index: int, prob: float, label: int, *, threshold: float
     """
     index = check_int(index, "index", 0)
     label = check_int(label, "label", 0, 1)
-    if isinstance(prob, bool) or not isinstance(prob, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(prob) <= 1.0:
+    if not 0.0 <= check_number(prob, "prob") <= 1.0:
         raise ValueError(f"prob must be a probability in [0, 1], got {prob!r}")
+    threshold = check_fraction(threshold, "threshold")
+    label_names = _check_label_names(label_names)
     pred = int(prob > threshold)
     verdict = ("<span style='color:#1a7f37'>right</span>" if pred == label
                else "<span style='color:#cf222e'>wrong</span>")
@@ -193,9 +190,7 @@ def token_attention_explorer(texts: TextData, probs: np.ndarray, weights: np.nda
 
     p, w = _check_example_arrays(texts, probs, weights)
     threshold = check_fraction(threshold, "threshold")
-    if (not isinstance(label_names, (tuple, list)) or len(label_names) != 2
-            or not all(isinstance(s, str) for s in label_names)):
-        raise ValueError(f"label_names must be two strings, got {label_names!r}")
+    label_names = _check_label_names(label_names)
     if len(texts) == 0:
         raise ValueError("texts must hold at least one example, got 0")
     correct = (p > threshold).astype(int) == texts.labels
@@ -269,8 +264,9 @@ def plot_attention_examples(texts: TextData, probs: np.ndarray, weights: np.ndar
     """
     p, w = _check_example_arrays(texts, probs, weights)
     threshold = check_fraction(threshold, "threshold")
-    if vmax is not None and (isinstance(vmax, bool) or not isinstance(vmax, (int, float))
-                             or not vmax > 0):
+    label_names = _check_label_names(label_names)
+    check_str(title, "title", optional=True)
+    if vmax is not None and not check_number(vmax, "vmax") > 0:
         raise ValueError(f"vmax must be a positive number or None, got {vmax!r}")
     max_tokens = check_int(max_tokens, "max_tokens", 1)
     idx = as_int_array(indices, "indices", ndim=1)

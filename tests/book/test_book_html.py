@@ -112,7 +112,8 @@ def test_previous_and_next_links_follow_the_toc():
         prev = doc.select_one("a.left-prev")
         nxt = doc.select_one("a.right-next")
         assert prev is not None and nxt is not None, f"{page}: no previous/next links"
-        assert prev["href"].split("#")[0].endswith(f"{os.path.basename(before)}.html"), f"{page}: previous is {prev['href']}"
+        assert prev["href"].split("#")[0].endswith(f"{os.path.basename(before)}.html"), (
+            f"{page}: previous is {prev['href']}")
         assert nxt["href"].split("#")[0].endswith(f"{os.path.basename(after)}.html"), f"{page}: next is {nxt['href']}"
 
 
