@@ -103,7 +103,7 @@ def test_maximize_activation_of_several_units_of_a_hidden_layer():
 def test_errors():
     with pytest.raises(ValueError, match=r"no layer named 'nope'; its layers are \['h1', 'h2', 'logits'\]"):
         activations.layer_activations(MODEL, X, ["nope"])
-    with pytest.raises(TypeError, match="layer names must be strings"):
+    with pytest.raises(TypeError, match="layer_names must name layers by their str names"):
         activations.layer_activations(MODEL, X, [0])
     with pytest.raises(ValueError, match="model takes 1 input"):
         activations.layer_activations(MODEL, [X, X], ["h1"])
@@ -128,5 +128,5 @@ def test_errors():
         activations.maximize_activation(MODEL, 0, np.zeros(6))
     with pytest.raises(ValueError, match="low < high"):
         activations.maximize_activation(MODEL, 0, np.zeros((1, 6)), bounds=(1.0, 0.0))
-    with pytest.raises(ValueError, match="learning_rate must be a non-negative number"):
+    with pytest.raises(ValueError, match=r"learning_rate must be in \[0, inf\)"):
         activations.maximize_activation(MODEL, 0, np.zeros((1, 6)), learning_rate=-0.1)

@@ -1,4 +1,4 @@
-"""Tests of the NumPy attention functions (xai_tutorial.attention) and the chapter 3 checkers.
+"""Tests of the NumPy attention functions (xai_tutorial.attention).
 
 Each formula is checked against a reference computed independently: a hand-written loop, a
 closed form, or Keras (the Keras comparisons of the layers live in test_attention_layers.py).
@@ -10,7 +10,6 @@ import pytest
 
 import xai_tutorial  # noqa: F401  (silences TensorFlow before keras is imported)
 from xai_tutorial import attention as A
-from xai_tutorial.exercises import ch03
 
 RNG = np.random.default_rng(0)
 
@@ -272,7 +271,7 @@ def test_attention_rollout_order_of_multiplication_matters():
     assert not np.allclose(wrong_order, a2 @ a1)  # the example can tell the orders apart
     assert not np.allclose(r, wrong_order)
     # and normalising columns instead of rows (a known bug) gives a different answer too
-    cols = [(0.5 * l.mean(0) + 0.5 * np.eye(3)) for l in (l1, l2)]
+    cols = [(0.5 * layer.mean(0) + 0.5 * np.eye(3)) for layer in (l1, l2)]
     cols = [c / c.sum(axis=0, keepdims=True) for c in cols]
     assert not np.allclose(r, cols[1] @ cols[0])
 
@@ -304,52 +303,3 @@ def test_attention_rollout_errors():
         A.attention_rollout([l1], residual_weight=1.5)
     with pytest.raises(ValueError, match="sums to 0"):
         A.attention_rollout([np.zeros((3, 3))], residual_weight=0.0)
-
-
-# --------------------------------------------------------------------------- chapter 3 checkers
-def test_check_attention_weights_accepts_the_answer_and_names_mistakes():
-    q, k = ch03.Q_EXERCISE, ch03.K_EXERCISE
-    assert ch03.check_attention_weights(A.softmax(q @ k.T / np.sqrt(2)))
-    unscaled = ch03.check_attention_weights(A.softmax(q @ k.T))
-    assert not unscaled and "√d_k" in unscaled.message
-    wrong_axis = ch03.check_attention_weights(A.softmax(q @ k.T / np.sqrt(2), axis=0))
-    assert not wrong_axis and "columns" in wrong_axis.message
-    assert "K Qᵀ" in ch03.check_attention_weights(np.zeros((3, 2))).message
-    assert "scores" in ch03.check_attention_weights(q @ k.T).message
-
-
-def test_check_masked_softmax_accepts_the_answer_and_names_mistakes():
-    assert ch03.check_masked_softmax(A.masked_softmax)
-
-    def forgets_mask(scores, mask):
-        return A.softmax(scores)
-
-    def unstable(scores, mask):
-        e = np.where(mask, np.exp(scores), 0.0)
-        return e / e.sum(axis=-1, keepdims=True)
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        msg_unstable = ch03.check_masked_softmax(unstable)
-    msg_mask = ch03.check_masked_softmax(forgets_mask)
-    assert not msg_mask and "exactly 0" in msg_mask.message
-    assert not msg_unstable and "maximum" in msg_unstable.message
-    assert not ch03.check_masked_softmax(None)
-
-
-def test_check_causal_mask_accepts_the_answer_and_names_mistakes():
-    assert ch03.check_causal_mask(A.causal_mask)
-    upper = ch03.check_causal_mask(lambda n: np.triu(np.ones((n, n), dtype=bool)))
-    assert not upper and "future" in upper.message
-    strict = ch03.check_causal_mask(lambda n: np.tril(np.ones((n, n), dtype=bool), -1))
-    assert not strict and "diagonal" in strict.message
-    ints = ch03.check_causal_mask(lambda n: np.tril(np.ones((n, n))))
-    assert not ints and "boolean" in ints.message
-
-
-def test_check_split_heads_accepts_the_answer_and_names_mistakes():
-    assert ch03.check_split_heads(A.split_heads)
-    plain = ch03.check_split_heads(lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1))
-    assert not plain and "plain reshape" in plain.message
-    inter = ch03.check_split_heads(
-        lambda x, h: x.reshape(x.shape[0], x.shape[1], -1, h).transpose(0, 3, 1, 2))
-    assert not inter and "interleaved" in inter.message

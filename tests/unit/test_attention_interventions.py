@@ -1,4 +1,4 @@
-"""Unit tests of xai_tutorial.attention_interventions and the chapter-9 exercise checkers.
+"""Unit tests of xai_tutorial.attention_interventions.
 
 References: closed forms of the Jensen-Shannon divergence and SciPy's ``jensenshannon``; the
 classifier itself (its own attention must reproduce its own predictions); a float64 NumPy
@@ -9,25 +9,22 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 
 import xai_tutorial  # noqa: F401  (silences TensorFlow before it is imported)
-from xai_tutorial import attention_interventions, data, models
-from xai_tutorial.exercises import ch09
+from xai_tutorial import attention_interventions, models
 
-SEQ_LEN = 10
+SEQ_LEN = 10  # the sequence length of conftest's planted_split
+
+
+# planted_split (600 planted sentences of length SEQ_LEN, split 80/20) and planted_clf (a dense
+# classifier trained on it) are built once per session in tests/conftest.py
+
+@pytest.fixture(scope="module")
+def planted(planted_split):
+    return planted_split
 
 
 @pytest.fixture(scope="module")
-def planted():
-    full = data.make_planted_text(600, seq_len=SEQ_LEN, min_len=4, seed=3)
-    return data.split_text(full, test_size=0.2, seed=0)
-
-
-@pytest.fixture(scope="module")
-def trained(planted):
-    train, _ = planted
-    clf = models.build_text_attention_classifier(len(train.vocab), SEQ_LEN, embed_dim=8, hidden_dim=8,
-                                                 attention_units=8, seed=0)
-    models.train_text_classifier(clf, train.token_ids, train.labels, epochs=4, batch_size=32, seed=0)
-    return clf
+def trained(planted_clf):
+    return planted_clf
 
 
 @pytest.fixture(scope="module")
@@ -274,66 +271,103 @@ def test_erasure_errors(planted, trained):
         attention_interventions.erasure_flips(trained, ids, np.zeros((4, 3), dtype=bool))
 
 
-# --------------------------------------------------------------------------- exercise checkers
+# --------------------------------------------------------------------------- gradient x embedding, attention fixed
 
-def test_check_jsd_accepts_right_and_explains_mistakes():
-    assert ch09.check_jsd(ch09.jsd_reference)
+def _attention_fixed_proba(clf, emb, ids, weights, output="probability"):
+    """float64 NumPy reference of the classifier from its embeddings, the attention held at ``weights``.
 
-    def base2(p, q):
-        return ch09.jsd_reference(p, q) / np.log(2)
-
-    def doubled(p, q):
-        return 2 * ch09.jsd_reference(p, q)
-
-    def kl_pq(p, q):
-        return float(np.sum(p * np.log(p / q)))
-
-    def nan_on_zero(p, q):
-        m = (p + q) / 2
-        return 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m))
-
-    for fn, words in [(base2, "bits"), (doubled, "twice"), (kl_pq, "mixture"),
-                      (lambda p, q: None, "returned None"), (nan_on_zero, "0 log 0")]:
-        with np.errstate(all="ignore"):
-            res = ch09.check_jsd(fn)
-        assert not res and words in res.message, (words, res.message)
-    assert not ch09.check_jsd(3)
+    Dense encoder: h_t = tanh(e_t W + c); Conv1D (kernel 3, "same"): h_t = tanh(sum_j e_{t+j-1} W_j + c),
+    with zero embeddings outside the sequence and on padding; then z = k . sum_t a_t h_t + b.
+    """
+    real = (ids != 0)[..., None]
+    e = emb * real
+    W, c = (w.astype(np.float64) for w in clf.model.get_layer("encoder").get_weights())
+    if W.ndim == 2:
+        pre = e @ W
+    else:
+        padded = np.pad(e, ((0, 0), (1, 1), (0, 0)))
+        pre = sum(padded[:, j:j + ids.shape[1]] @ W[j] for j in range(W.shape[0]))
+    h = np.tanh(pre + c)
+    kernel, bias = (w.astype(np.float64) for w in clf.model.get_layer("output").get_weights())
+    z = np.einsum("nt,nth->nh", weights, h) @ kernel[:, 0] + bias[0]
+    return z if output == "logit" else 1 / (1 + np.exp(-z))
 
 
-def test_check_shortcut_rule():
-    ids = np.array([[5, 7, 0], [9, 5, 0], [4, 4, 4]])
-    labels = np.array([1, 0, 1])
-    conditions = {"a": ids, "b": ids[::-1]}
-
-    def rule(x):
-        return (np.asarray(x) == 7).any(axis=1).astype(int)
-
-    res = ch09.check_shortcut_rule(rule, conditions, labels, 7)
-    assert res and "a: 0.67" in res.message
-    res = ch09.check_shortcut_rule(lambda x: 1 - rule(x), conditions, labels, 7)
-    assert not res and "inverted" in res.message
-    res = ch09.check_shortcut_rule(lambda x: (np.asarray(x) == 7).any(), conditions, labels, 7)
-    assert not res and "axis=1" in res.message
-    res = ch09.check_shortcut_rule(lambda x: None, conditions, labels, 7)
-    assert not res and "None" in res.message
-    with pytest.raises(ValueError, match="rows"):
-        ch09.check_shortcut_rule(rule, {"a": ids[:2]}, labels, 7)
-
-
-def test_check_top2_erasure_flips(planted, trained):
+def test_gradient_x_embedding_closed_form_dense(planted, trained):
+    """Dense encoder: with a fixed, dp/de_t = p (1 - p) a_t W (k * (1 - h_t^2)), so g_t is that dotted with e_t."""
     _, test = planted
-    ids = test.token_ids[(test.token_ids != 0).sum(axis=1) >= 3][:80]
-    expected = ch09.top2_erasure_flips(trained, ids)
-    # independent computation through the package
-    w = trained.attention_weights(ids)
-    mask = np.zeros(ids.shape, dtype=bool)
-    np.put_along_axis(mask, np.argsort(-w, axis=1)[:, :2], True, axis=1)
-    assert expected == int(attention_interventions.erasure_flips(trained, ids, mask).flipped.sum())
-    assert ch09.check_top2_erasure_flips(expected, trained, ids)
-    assert ch09.check_top2_erasure_flips(np.int64(expected), trained, ids)
-    res = ch09.check_top2_erasure_flips(expected + 1000, trained, ids)
-    assert not res and f"expected {expected}" in res.message
-    assert not ch09.check_top2_erasure_flips(None, trained, ids)
-    assert not ch09.check_top2_erasure_flips(float(expected) + 0.5, trained, ids)
-    with pytest.raises(TypeError, match="TextAttentionClassifier"):
-        ch09.check_top2_erasure_flips(expected, trained.model, ids)
+    ids = test.token_ids[:30]
+    emb = np.asarray(trained.embed(ids), dtype=np.float64) * (ids != 0)[..., None]
+    a = trained.attention_weights(ids).astype(np.float64)
+    W, c = (w.astype(np.float64) for w in trained.model.get_layer("encoder").get_weights())
+    kernel, _ = trained.model.get_layer("output").get_weights()
+    h = np.tanh(emb @ W + c)
+    dz_de = a[..., None] * (((1 - h ** 2) * kernel[:, 0]) @ W.T)          # (n, seq_len, embed_dim)
+    p = _attention_fixed_proba(trained, emb, ids, a)
+    assert np.allclose(p, trained.predict_proba(ids), atol=1e-6)         # the reference is the model
+    by_hand_logit = np.where(ids != 0, (dz_de * emb).sum(axis=-1), 0.0)
+    got_logit = attention_interventions.gradient_x_embedding(trained, ids, output="logit")
+    got = attention_interventions.gradient_x_embedding(trained, ids)
+    assert got.shape == ids.shape and got.dtype == np.float64
+    scale = np.abs(by_hand_logit).max()
+    assert scale > 1e-3
+    assert np.allclose(got_logit, by_hand_logit, atol=1e-5 * scale, rtol=1e-4)
+    assert np.allclose(got, (p * (1 - p))[:, None] * by_hand_logit, atol=1e-5 * np.abs(got).max(), rtol=1e-4)
+    assert np.all(got[ids == 0] == 0) and np.all(got_logit[ids == 0] == 0)
+
+
+@pytest.mark.parametrize("output", ["probability", "logit"])
+def test_gradient_x_embedding_finite_differences_conv(planted, untrained_conv, output):
+    """Conv encoder: g_t is the derivative of the output, attention fixed, along e_t itself (central differences)."""
+    _, test = planted
+    ids = test.token_ids[:12]
+    clf = untrained_conv
+    emb = np.asarray(clf.embed(ids), dtype=np.float64)
+    a = clf.attention_weights(ids).astype(np.float64)
+    assert np.allclose(_attention_fixed_proba(clf, emb, ids, a), clf.predict_proba(ids), atol=1e-6)
+    eps = 1e-5
+    fd = np.zeros(ids.shape)
+    for t in range(ids.shape[1]):
+        up, down = emb.copy(), emb.copy()
+        up[:, t] *= 1 + eps    # d/ds f(e with e_t -> s e_t) at s = 1  =  sum_k df/de_tk e_tk
+        down[:, t] *= 1 - eps
+        fd[:, t] = (_attention_fixed_proba(clf, up, ids, a, output)
+                    - _attention_fixed_proba(clf, down, ids, a, output)) / (2 * eps)
+    fd = np.where(ids != 0, fd, 0.0)
+    got = attention_interventions.gradient_x_embedding(clf, ids, output=output)
+    scale = np.abs(fd).max()
+    assert scale > 0
+    assert np.allclose(got, fd, atol=1e-4 * scale, rtol=1e-3)
+
+
+def test_gradient_x_embedding_through_attention_matches_gradient_x_input(planted, trained, untrained_conv):
+    """detach_attention=False is gradient x input of the head (the gradient flows through a), summed over e."""
+    from xai_tutorial import gradient_attribution
+
+    _, test = planted
+    ids = test.token_ids[:25]
+    for clf in (trained, untrained_conv):
+        emb = np.asarray(clf.embed(ids))
+        real = (ids != 0).astype("float32")
+        reference = gradient_attribution.gradient_x_input(clf.head, emb, aux=[real]).sum(axis=-1)
+        through = attention_interventions.gradient_x_embedding(clf, ids, detach_attention=False)
+        scale = np.abs(reference).max()
+        assert np.allclose(through, np.where(ids != 0, reference, 0.0), atol=1e-5 * scale, rtol=1e-4)
+        fixed = attention_interventions.gradient_x_embedding(clf, ids)
+        assert not np.allclose(fixed, through, atol=1e-3 * scale)  # holding the attention fixed changes the answer
+
+
+def test_gradient_x_embedding_errors(planted, trained):
+    _, test = planted
+    ids = test.token_ids[:3]
+    with pytest.raises(TypeError, match="clf"):
+        attention_interventions.gradient_x_embedding(trained.model, ids)
+    for bad in ("yes", 1, None):
+        with pytest.raises(TypeError, match="detach_attention"):
+            attention_interventions.gradient_x_embedding(trained, ids, detach_attention=bad)
+    with pytest.raises(ValueError, match="output"):
+        attention_interventions.gradient_x_embedding(trained, ids, output="margin")
+    with pytest.raises(TypeError, match="output"):
+        attention_interventions.gradient_x_embedding(trained, ids, output=1)
+    with pytest.raises(ValueError, match="token_ids"):
+        attention_interventions.gradient_x_embedding(trained, ids[:, :-1])

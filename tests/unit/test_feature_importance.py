@@ -18,10 +18,7 @@ def wine_model():
     return split, model
 
 
-@pytest.fixture(scope="module")
-def diabetes():
-    return data.load_tabular("diabetes")
-
+# diabetes (the data set) comes from tests/conftest.py
 
 # ----------------------------------------------------------------------------- permutation importance
 
@@ -164,30 +161,3 @@ def test_lasso_entry_alphas_orders_features(diabetes):
     np.testing.assert_array_equal(fi.lasso_entry_alphas([3.0, 2.0, 1.0], [[0, 0, 1.0], [0, 0, 0]]), [1.0, 0.0])
     with pytest.raises(ValueError, match="coefs must have shape"):
         fi.lasso_entry_alphas([3.0, 2.0], [[0, 0, 1.0]])
-
-
-# ----------------------------------------------------------------------------- exercise checkers (ch04)
-
-def test_ch04_permutation_checker_explains_mistakes():
-    from xai_tutorial.exercises import ch04
-
-    assert ch04.check_toy_permutation_importance(2 / 3, 0.0)
-    shuffled_accuracy = ch04.check_toy_permutation_importance(1 / 6, 0.0)
-    assert not shuffled_accuracy and "accuracy after shuffling" in shuffled_accuracy.message
-    wrong_sign = ch04.check_toy_permutation_importance(-2 / 3, 0.0)
-    assert not wrong_sign and "sign" in wrong_sign.message
-    assert not ch04.check_toy_permutation_importance(2 / 3, 0.1)
-
-
-def test_ch04_lasso_checker(diabetes):
-    from xai_tutorial.exercises import ch04
-
-    keep = [j for j, n in enumerate(diabetes.feature_names) if n != "bmi"]
-    yc = diabetes.y_train - diabetes.y_train.mean()
-    alphas, coefs, _ = lasso_path(diabetes.X_train[:, keep], yc, alphas=20)
-    first = diabetes.feature_names[keep[int(np.argmax(fi.lasso_entry_alphas(alphas, coefs)))]]
-    assert ch04.check_lasso_without_bmi(alphas[0], first)
-    assert not ch04.check_lasso_without_bmi(alphas[0], "bmi")
-    assert not ch04.check_lasso_without_bmi(alphas[0] * 1.1, first)
-    other = next(n for n in diabetes.feature_names if n not in (first, "bmi"))
-    assert not ch04.check_lasso_without_bmi(alphas[0], other)

@@ -8,7 +8,7 @@ from xai_tutorial import forward
 
 import keras  # noqa: E402
 
-from known_models import X, keras_mlp, mlp_np  # noqa: E402
+from known_models import X, mlp_np  # noqa: E402
 
 
 def sigmoid_model(seed=0):
@@ -24,8 +24,8 @@ def softmax_model(seed=0):
 
 # --------------------------------------------------------------------------- predict_fn
 
-def test_predict_fn_equals_model_outputs_in_any_batch_size():
-    model = keras_mlp()
+def test_predict_fn_equals_model_outputs_in_any_batch_size(keras_mlp_model):
+    model = keras_mlp_model
     expected = np.asarray(model(X.astype("float32"), training=False))
     np.testing.assert_allclose(forward.predict_fn(model)(X), expected, rtol=1e-6)
     np.testing.assert_allclose(forward.predict_fn(model, batch_size=3)(X), expected, rtol=1e-6)
@@ -44,12 +44,12 @@ def test_predict_fn_squeezes_single_output_and_casts_ids():
     assert forward.predict_fn(emb_model)(ids[:0]).shape == (0,)
 
 
-def test_predict_fn_reads_the_model_of_a_book_model():
+def test_predict_fn_reads_the_model_of_a_book_model(keras_mlp_model):
     class Holder:
         def __init__(self, model):
             self.model = model
 
-    model = keras_mlp()
+    model = keras_mlp_model
     np.testing.assert_allclose(forward.predict_fn(Holder(model))(X), forward.predict_fn(model)(X))
 
 
@@ -83,19 +83,19 @@ def test_plain_functions_are_wrapped_with_the_same_checks():
         forward.predict_fn(lambda x: x, output="logit")
 
 
-def test_predict_fn_errors():
+def test_predict_fn_errors(keras_mlp_model):
     with pytest.raises(TypeError, match="model must be a keras.Model, a book model with a .model, or a predict"):
         forward.predict_fn(None)
     with pytest.raises(ValueError, match="output must be one of"):
-        forward.predict_fn(keras_mlp(), output="probabilities")
+        forward.predict_fn(keras_mlp_model, output="probabilities")
     with pytest.raises(ValueError, match=r"batch_size must be in \[1, inf\], got 0"):
-        forward.predict_fn(keras_mlp(), batch_size=0)
+        forward.predict_fn(keras_mlp_model, batch_size=0)
     with pytest.raises(ValueError, match=r"x must have shape \(n, 5\) for this model, got \(4, 3\)"):
-        forward.predict_fn(keras_mlp())(X[:, :3])
+        forward.predict_fn(keras_mlp_model)(X[:, :3])
     with pytest.raises(TypeError, match="x must be an array of numbers"):
-        forward.predict_fn(keras_mlp())(np.array([["a"] * 5]))
+        forward.predict_fn(keras_mlp_model)(np.array([["a"] * 5]))
     with pytest.raises(ValueError, match="must end in a sigmoid or softmax"):
-        forward.logit_model(keras_mlp())  # a linear last layer has no logit to read
+        forward.logit_model(keras_mlp_model)  # a linear last layer has no logit to read
     with pytest.raises(TypeError, match="model must be a keras.Model"):
         forward.logit_model(lambda x: x)
 
@@ -140,7 +140,8 @@ def test_bad_outputs():
     x = np.ones((3, 2))
     with pytest.raises(ValueError, match="3 outputs per input: pass target"):
         forward.explained_output(lambda x: np.zeros((len(x), 3)), x)
-    with pytest.raises(ValueError, match=r"must return shape \(3,\) or \(3, n_outputs\) for 3 inputs, got shape \(2,\)"):
+    with pytest.raises(ValueError,
+                       match=r"must return shape \(3,\) or \(3, n_outputs\) for 3 inputs, got shape \(2,\)"):
         forward.explained_output(lambda x: np.zeros(2), x)
     with pytest.raises(TypeError, match="must return an array of outputs, got None"):
         forward.explained_output(lambda x: None, x)

@@ -10,14 +10,15 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from known_models import (  # noqa: E402
-    RNG, N_IN, N_OUT, X, central_differences, keras_mlp, mlp_grad_np, mlp_np, mlp_scalar_tf, mlp_tf)
+    RNG, N_IN, N_OUT, X, central_differences, mlp_grad_np, mlp_np, mlp_scalar_tf, mlp_tf)
 
 
 
 # --------------------------------------------------------------------------- gradients
 
-@pytest.mark.parametrize("fn", [mlp_tf, keras_mlp()], ids=["tf-function", "keras-model"])
-def test_gradients_match_central_differences(fn):
+@pytest.mark.parametrize("which", ["tf-function", "keras-model"])
+def test_gradients_match_central_differences(which, request):
+    fn = mlp_tf if which == "tf-function" else request.getfixturevalue("keras_mlp_model")
     for t in range(N_OUT):
         fd = central_differences(lambda z: mlp_np(z)[:, t], X)
         got = gradient_attribution.gradients(fn, X, target=t)

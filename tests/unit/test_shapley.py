@@ -164,21 +164,3 @@ def test_errors_on_bad_input():
         shapley.shapley_values_of_game({}, 3)
     with pytest.raises(ValueError, match="one number per coalition"):
         shapley.shapley_values_of_game(lambda S: [1.0, 2.0], 2)
-
-
-# ----------------------------------------------------------------------------- exercise checkers (ch04)
-
-def test_ch04_shapley_checkers():
-    from xai_tutorial.exercises import ch04
-
-    game = ch04.THREE_PLAYER_GAME
-    phi = shapley.shapley_values_of_game(lambda S: game["".join("ABC"[i] for i in sorted(S))], 3)
-    assert ch04.check_three_player_shapley(phi)
-    not_efficient = ch04.check_three_player_shapley([10, 20, 30])
-    assert not not_efficient and "efficiency" in not_efficient.message
-    assert not ch04.check_three_player_shapley([30, 30, 30])
-
-    assert ch04.check_linear_shapley(lambda w, X, b: w * (X - b.mean(axis=0)))
-    no_mean = ch04.check_linear_shapley(lambda w, X, b: w * X)
-    assert not no_mean and "background mean" in no_mean.message
-    assert not ch04.check_linear_shapley(lambda w, X, b: None)
