@@ -16,6 +16,9 @@ read the prediction it would give, :func:`predict_with_attention`. On that rest:
 * :func:`erase_and_predict`, :func:`erasure_flips`: zero one weight (or several), renormalise the
   rest, and see whether the decision flips (Serrano & Smith 2019); :func:`attention_gradient`
   gives the gradient ranking they compare with.
+* :func:`gradient_x_embedding`: Jain & Wallace's gradient importance, gradient times embedding
+  with the attention weights held fixed (as in their released code), or with the gradient flowing
+  through attention.
 
 The helpers read ``h`` from a sub-model that ends at the input of the layer ``"attention_pool"``
 (:func:`encoded_tokens`), so they work for both encoders of the classifier.
@@ -34,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 from .models import TextAttentionClassifier, _check_clf, _check_ids  # noqa: E402
 
 __all__ = ["jensen_shannon", "uniform_attention", "encoded_tokens", "predict_with_attention",
-           "attention_gradient", "AdversarialResult", "adversarial_attention",
+           "attention_gradient", "gradient_x_embedding", "AdversarialResult", "adversarial_attention",
            "erase_and_predict", "ErasureResult", "erasure_flips"]
 
 _TINY = 1e-30  # below every float32 weight that matters; keeps log() finite
