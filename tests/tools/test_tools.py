@@ -80,7 +80,7 @@ def test_only_timing_cells_are_exempt_from_the_reproducibility_check():
     nbval-ignore-output; the tag is for outputs that are timings, and for nothing else."""
     import nbformat
 
-    timing = ("perf_counter", "process_time", "time.time(", "timeit")
+    timing = ("perf_counter", "process_time", "time.time(", "timeit", "timings[", "seconds")
     tagged = []
     for page in notebook_pages():
         nb = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
