@@ -27,10 +27,10 @@ def config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 
 
-def toc_notebooks() -> list[Path]:
-    """Every notebook listed in _toc.yml, in order."""
+def toc_files() -> list[str]:
+    """Every file listed in _toc.yml (root first), without extension, e.g. 'notebooks/03_attention_math'."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files: list[str] = []
+    files = [toc["root"]]
 
     def walk(entries):
         for entry in entries or []:
@@ -41,7 +41,12 @@ def toc_notebooks() -> list[Path]:
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+    return files
+
+
+def toc_notebooks() -> list[Path]:
+    """Every notebook listed in _toc.yml, in order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
 def cache():

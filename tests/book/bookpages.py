@@ -3,28 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+import sys
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 STUDENT = ROOT / "_build" / "student"
 
-
-def toc_files() -> list[str]:
-    """Every file listed in _toc.yml (root first), without extension, e.g. 'notebooks/03_attention_math'."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return files
+sys.path.insert(0, str(ROOT / "tools"))
+from notebooks import toc_files  # noqa: E402  (one reading of _toc.yml, shared with the tools)
 
 
 def notebook_pages() -> list[str]:
