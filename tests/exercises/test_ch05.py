@@ -119,11 +119,11 @@ def test_ig_product_typical_mistakes_fail_with_values_and_hint(wrong, case, got,
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda x, b, steps: None, "is None: did the function forget to `return`"),
+    (lambda x, b, steps: None, "returned None on test case 1: did it forget to `return`"),
     (lambda x, b, steps: _ig_product()(x, b, steps).sum(), "has shape (), expected (2,)"),
     (lambda x, b, steps: _ig_product()(x, b, steps)[None], "has shape (1, 2), expected (2,)"),
     (lambda x, b, steps: _ig_product()(x, b, steps)[:, None] * np.ones(2), "has shape (2, 2), expected (2,)"),
-    (lambda x, b, steps: "3, 3", "must be numeric"),
+    (lambda x, b, steps: "3, 3", "must be an array of numbers"),
     (lambda x, b, steps: 1 / 0, "raised ZeroDivisionError"),
     (lambda x, b: _ig_product()(x, b), "raised TypeError"),
     (3.0, "expected a function, got the number 3.0"),
@@ -333,7 +333,7 @@ def test_weighted_r2_typical_mistakes_fail(wrong, case):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda y, y_hat, w: None, "is None: did the function forget to `return`"),
+    (lambda y, y_hat, w: None, "returned None on test case 1: did it forget to `return`"),
     (lambda y, y_hat, w: np.array([weighted_r2(y, y_hat, w)]), "has shape (1,), expected ()"),
     (lambda y, y_hat, w: np.ones_like(y), "has shape (30,), expected ()"),  # per-sample values
     # ndarray.mean has no weights argument (np.average has)

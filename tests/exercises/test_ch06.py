@@ -91,7 +91,7 @@ def test_fixed_attention_right_answers_pass():
 
 
 @pytest.mark.parametrize("cls, words", [
-    (ReturnsNone, "must return two things"),
+    (ReturnsNone, "returned None: did it forget to `return`"),
     (SoftmaxOverSizeOneAxis, "every weight is 1.0"),
     (SumsFeatures, "sums over the feature axis"),
     (DoesNotSum, "did not sum them over time"),
@@ -133,10 +133,8 @@ SEQ_LEN = 7
 IDS = np.array([5, 3, 9, 2, 0, 0, 0])  # four real tokens, then padding
 
 
-@pytest.fixture(scope="module")
-def clf():
-    return models.build_text_attention_classifier(12, SEQ_LEN, embed_dim=6, hidden_dim=5,
-                                                  attention_units=4, seed=3)
+# tiny_clf, a trained dense classifier over ids 0-11 and sequences of length SEQ_LEN, comes from
+# tests/conftest.py; the convolutional one is built here
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +158,14 @@ def by_hand(clf, ids, mask_padding=True):
     return c, a, h, (c @ w_o + b_o)[0]
 
 
-@pytest.mark.parametrize("which", ["clf", "conv_clf"])
+@pytest.mark.parametrize("which", ["tiny_clf", "conv_clf"])
 def test_context_by_layers_matches_the_model(which, request):
     model = request.getfixturevalue(which)
     context, weights, prob = ch06.context_by_layers(model, IDS)
     np.testing.assert_allclose(prob, model.predict_proba(IDS[None])[0], rtol=1e-5)
     np.testing.assert_allclose(weights, model.attention_weights(IDS[None])[0], rtol=1e-5, atol=1e-7)
-    assert context.shape == (5,) and np.all(weights[IDS == 0] == 0)
+    hidden_dim = model.model.get_layer("output").get_weights()[0].shape[0]
+    assert context.shape == (hidden_dim,) and np.all(weights[IDS == 0] == 0)
 
 
 def test_context_by_layers_conv_reads_no_padding(conv_clf):
@@ -179,22 +178,22 @@ def test_context_by_layers_conv_reads_no_padding(conv_clf):
     np.testing.assert_allclose(long_context, short_context, rtol=1e-5, atol=1e-7)
 
 
-def test_context_by_hand_right_answer_passes(clf):
-    c, _, _, logit = by_hand(clf, IDS)
+def test_context_by_hand_right_answer_passes(tiny_clf):
+    c, _, _, logit = by_hand(tiny_clf, IDS)
     p = 1 / (1 + np.exp(-logit))
-    res = ch06.check_context_by_hand(c, clf, IDS, prob=p)
+    res = ch06.check_context_by_hand(c, tiny_clf, IDS, prob=p)
     assert res and "matches the model's prediction" in res.message
-    assert ch06.check_context_by_hand(c, clf, IDS)
-    assert ch06.check_context_by_hand(c[None], clf, IDS)  # a (1, hidden) row is accepted
+    assert ch06.check_context_by_hand(c, tiny_clf, IDS)
+    assert ch06.check_context_by_hand(c[None], tiny_clf, IDS)  # a (1, hidden) row is accepted
 
 
-def test_context_by_hand_typical_mistakes_are_named(clf):
-    c, a, h, logit = by_hand(clf, IDS)
+def test_context_by_hand_typical_mistakes_are_named(tiny_clf):
+    c, a, h, logit = by_hand(tiny_clf, IDS)
     p = 1 / (1 + np.exp(-logit))
     cases = [
         (a, p, "that is the shape of the weights"),
         (a[:, None] * h, p, "did not sum over time"),
-        (by_hand(clf, IDS, mask_padding=False)[0], p, "the padding positions got attention"),
+        (by_hand(tiny_clf, IDS, mask_padding=False)[0], p, "the padding positions got attention"),
         (None, p, "context is None"),
         ("context", p, "must be an array of numbers"),
         (c + 0.1, p, "the context vector"),
@@ -203,19 +202,19 @@ def test_context_by_hand_typical_mistakes_are_named(clf):
         (c, [p, p], "prob must be one number"),
     ]
     for context, prob, words in cases:
-        res = ch06.check_context_by_hand(context, clf, IDS, prob=prob)
+        res = ch06.check_context_by_hand(context, tiny_clf, IDS, prob=prob)
         assert not res, words
         assert words in res.message, (words, res.message)
 
 
-def test_context_by_hand_bad_context_raises(clf):
-    c = by_hand(clf, IDS)[0]
+def test_context_by_hand_bad_context_raises(tiny_clf):
+    c = by_hand(tiny_clf, IDS)[0]
     with pytest.raises(TypeError, match="TextAttentionClassifier"):
         ch06.check_context_by_hand(c, object(), IDS)
     with pytest.raises(ValueError, match=r"shape \(7,\)"):
-        ch06.check_context_by_hand(c, clf, IDS[:5])
+        ch06.check_context_by_hand(c, tiny_clf, IDS[:5])
     with pytest.raises(ValueError, match="token_ids"):
-        ch06.check_context_by_hand(c, clf, IDS[None])
+        ch06.check_context_by_hand(c, tiny_clf, IDS[None])
 
 
 # --------------------------------------------------------------------------- exercise 3

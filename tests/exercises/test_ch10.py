@@ -1,11 +1,7 @@
-"""Tests of the chapter 10 exercise checkers (xai_tutorial.exercises.ch10).
-"""
+"""Tests of the exercise checkers of chapter 10 (xai_tutorial.exercises.ch10): the deletion curve and
+comprehensiveness of a toy model with known answers, and the two verdicts read off the chapter's tables."""
 import numpy as np
 from scipy.special import expit
-
-
-# --------------------------------------------------------------------------- a known-answer model
-
 
 
 # --------------------------------------------------------------------------- deletion / insertion

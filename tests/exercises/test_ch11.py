@@ -1,3 +1,4 @@
+"""Tests of the exercise checkers of the FAQ chapter (xai_tutorial.exercises.ch11)."""
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_float_array
-from .core import Feedback, _describe, check_array
+from .core import Feedback, answer_array, answer_int, answer_number, check_array, checker
 
 __all__ = ["logistic_contributions", "check_contributions", "stump_accuracy", "check_stump_accuracy",
            "mlp_parameter_count", "check_parameter_count"]
@@ -56,19 +56,6 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _as_number(answer: Any) -> float | None:
-    """``answer`` as a float if it is a single finite number, else None."""
-    if isinstance(answer, (str, bytes, bool)) or answer is None:
-        return None
-    try:
-        arr = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if arr.size != 1 or not np.isfinite(arr).all():
-        return None
-    return float(arr.reshape(()))
-
-
 # --------------------------------------------------------------------------- exercise 1
 
 def logistic_contributions(model: Any, x: Any) -> np.ndarray:
@@ -91,6 +78,7 @@ def logistic_contributions(model: Any, x: Any) -> np.ndarray:
     return coef * _patient(x, coef.shape[0])
 
 
+@checker
 def check_contributions(contributions: Any, model: Any, x: Any) -> Feedback:
     """Check one patient's per-feature contributions to a logistic model's logit.
 
@@ -111,12 +99,7 @@ def check_contributions(contributions: Any, model: Any, x: Any) -> Feedback:
     xv = _patient(x, coef.shape[0])
     expected = coef * xv
     name = "your contributions"
-    if contributions is None:
-        return Feedback(False, f"{name} are None: did the cell forget to compute or `return` them?")
-    try:
-        a = np.asarray(contributions, dtype=np.float64)
-    except (TypeError, ValueError):
-        return Feedback(False, f"{name} must be numbers, got {_describe(contributions)}")
+    a = answer_array(contributions, "contributions")
     if a.shape != expected.shape and a.size == expected.size:
         a = a.reshape(expected.shape)  # a (1, n) row is fine
     if a.shape != expected.shape:
@@ -179,6 +162,7 @@ def stump_accuracy(data: Any, *, train: bool = False) -> float:
     return float(stump.score(X, y))
 
 
+@checker
 def check_stump_accuracy(accuracy: Any, data: Any, *, tol: float = 1e-3) -> Feedback:
     """Check the held-out accuracy of a depth-1 tree (a "decision stump").
 
@@ -198,9 +182,7 @@ def check_stump_accuracy(accuracy: Any, data: Any, *, tol: float = 1e-3) -> Feed
     """
     _check_split(data)
     expected = stump_accuracy(data)
-    value = _as_number(accuracy)
-    if value is None:
-        return Feedback(False, f"the accuracy must be a single number, got {_describe(accuracy)}")
+    value = answer_number(accuracy, "the accuracy")
     if abs(value - expected) <= tol:
         return Feedback(True, f"a depth-1 tree classifies {value:.3f} of the held-out patients "
                               "correctly, from a single threshold on a single feature.")
@@ -245,6 +227,7 @@ def mlp_parameter_count(mlp: Any) -> int:
     return int(sum(w.size for w in coefs) + sum(b.size for b in intercepts))
 
 
+@checker
 def check_parameter_count(count: Any, mlp: Any) -> Feedback:
     """Check the number of parameters of a fitted scikit-learn MLP.
 
@@ -261,10 +244,7 @@ def check_parameter_count(count: Any, mlp: Any) -> Feedback:
     """
     coefs, intercepts = _mlp_layers(mlp)
     expected = mlp_parameter_count(mlp)
-    value = _as_number(count)
-    if value is None or value != round(value):
-        return Feedback(False, f"the count must be a whole number, got {_describe(count)}")
-    value = int(round(value))
+    value = answer_int(count, "the count", whole_floats=True)
     n_weights = sum(w.size for w in coefs)
     n_biases = sum(b.size for b in intercepts)
     hidden = sum(b.size for b in intercepts[:-1])

@@ -17,7 +17,8 @@ import numpy as np
 
 from .._validation import as_float_array, as_int_array, check_int
 from ..attention import softmax
-from .core import Feedback, _describe, check_array
+from .core import (Feedback, answer_array, answer_number, call, check_array, checker, describe,
+                   function_name, require_callable)
 
 __all__ = ["attend", "check_attend", "nearest_neighbours", "check_nearest_neighbours", "fidelity",
            "check_fidelity", "FAMILY_QUIZ", "FAMILIES", "check_families"]
@@ -65,36 +66,26 @@ def _attend_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return cases
 
 
+@checker
 def check_attend(fn: Any) -> Feedback:
     """Check a learner's ``fn(query, keys, values) -> output`` against ``softmax(K q / sqrt(d)) V``.
 
     ``fn`` is called on four fixed test cases (the last one with large scores, where a softmax
     without the max-subtraction trick overflows); the first failing case is diagnosed.
     """
-    if not callable(fn):
-        return Feedback(False, f"expected a function attend(query, keys, values), got {_describe(fn)}")
-    label = getattr(fn, "__name__", "your function")
+    require_callable(fn, "a function attend(query, keys, values)")
+    label = function_name(fn)
     cases = _attend_cases()
     for i, (q, k, v) in enumerate(cases, start=1):
-        try:
-            with np.errstate(all="ignore"):
-                got = fn(q.copy(), k.copy(), v.copy())
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"{label} raised {type(exc).__name__}: {exc} on test case {i} "
-                                   f"(query {q.shape}, keys {k.shape}, values {v.shape})")
+        where = f" on test case {i} (query {q.shape}, keys {k.shape}, values {v.shape})"
+        got = call(fn, q, k, v, name=label, case=where.strip())
         if isinstance(got, tuple) and len(got) == 2:
             return Feedback(False, f"{label} returned a pair; return only the weighted average of the "
                                    "values, shape (d_v,)")
-        if got is None:
-            return Feedback(False, f"{label} returned None: did it forget to `return` the result?")
-        try:
-            a = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            return Feedback(False, f"{label} must return numbers, got {_describe(got)}")
+        a = answer_array(got, f"the result of {label}")
         scores = k @ q / np.sqrt(q.shape[0])
         weights = softmax(scores)
         expected = weights @ v
-        where = f" on test case {i} (query {q.shape}, keys {k.shape}, values {v.shape})"
         if a.shape == weights.shape and a.shape != expected.shape:
             return Feedback(False, f"{label} returned {a.shape[0]} numbers, one per key: those are the "
                                    f"weights; return their weighted average of the values, shape "
@@ -110,18 +101,19 @@ def check_attend(fn: Any) -> Feedback:
                                    "unchanged by a constant shift)")
         if np.allclose(a, expected, rtol=1e-6, atol=1e-9):
             continue
-        candidates = (
-            (softmax(k @ q) @ v, "these weights come from unscaled scores q·k; divide the scores by "
-                                 "sqrt(d) before the softmax"),
-            (v.mean(axis=0), "this is the plain mean of the values (uniform weights); weight each value "
-                             "by the softmax of its score"),
-            (v[np.argmax(scores)], "this is the value of the single best-matching key (a hard max); "
-                                   "use the softmax of the scores as soft weights"),
-            (np.exp(scores) @ v, "the weights do not sum to 1; divide exp(scores) by their sum"),
-        )
-        for wrong, hint in candidates:
-            if np.allclose(a, wrong, rtol=1e-6, atol=1e-9):
-                return Feedback(False, hint + where)
+        with np.errstate(over="ignore", invalid="ignore"):  # exp of the large scores of case 4
+            candidates = (
+                (softmax(k @ q) @ v, "these weights come from unscaled scores q·k; divide the scores by "
+                                     "sqrt(d) before the softmax"),
+                (v.mean(axis=0), "this is the plain mean of the values (uniform weights); weight each "
+                                 "value by the softmax of its score"),
+                (v[np.argmax(scores)], "this is the value of the single best-matching key (a hard max); "
+                                       "use the softmax of the scores as soft weights"),
+                (np.exp(scores) @ v, "the weights do not sum to 1; divide exp(scores) by their sum"),
+            )
+            for wrong, hint in candidates:
+                if np.allclose(a, wrong, rtol=1e-6, atol=1e-9):
+                    return Feedback(False, hint + where)
         res = check_array(a, expected, name=f"the result of {label}", rtol=1e-6, atol=1e-9)
         return Feedback(False, res.message + where)
     return Feedback(True, f"{label} agrees with softmax(K q / sqrt(d)) V on all {len(cases)} test "
@@ -158,6 +150,7 @@ def nearest_neighbours(X_train: Any, x: Any, k: int) -> np.ndarray:
     return np.argsort(dist, kind="stable")[:k]
 
 
+@checker
 def check_nearest_neighbours(indices: Any, X_train: Any, x: Any, k: int) -> Feedback:
     """Check the indices of the ``k`` nearest training examples to ``x``, nearest first.
 
@@ -171,11 +164,7 @@ def check_nearest_neighbours(indices: Any, X_train: Any, x: Any, k: int) -> Feed
     X, xv, k = _neighbour_inputs(X_train, x, k)
     dist = np.linalg.norm(X - xv, axis=1)
     expected = nearest_neighbours(X, xv, k)
-    if indices is None:
-        return Feedback(False, "your indices are None: did the function forget to `return` them?")
-    raw = np.asarray(indices) if not isinstance(indices, (str, bytes)) else None
-    if raw is None or raw.dtype == object or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
-        return Feedback(False, f"return the row indices as integers, got {_describe(indices)}")
+    raw = answer_array(indices, "your indices", dtype=None, what="integer row indices")
     if np.issubdtype(raw.dtype, np.floating) and not np.all(raw == np.round(raw)):
         return Feedback(False, "these look like distances, not indices; np.argsort(distances) gives "
                                "the indices of the rows in order of distance")
@@ -237,6 +226,7 @@ def fidelity(surrogate_pred: Any, black_box_pred: Any) -> float:
     return float(np.mean(s == b))
 
 
+@checker
 def check_fidelity(answer: Any, surrogate_pred: Any, black_box_pred: Any, y_true: Any = None, *,
                    tol: float = 1e-3) -> Feedback:
     """Check a surrogate's fidelity: its agreement with the black box's predicted labels.
@@ -264,15 +254,7 @@ def check_fidelity(answer: Any, surrogate_pred: Any, black_box_pred: Any, y_true
         if y.shape != s.shape:
             raise ValueError(f"y_true must have {s.shape[0]} labels like the predictions, got {y.shape[0]}")
     expected = float(np.mean(s == b))
-    value = None
-    if not isinstance(answer, (str, bytes, bool)) and answer is not None:
-        try:
-            arr = np.asarray(answer, dtype=np.float64)
-            value = float(arr.reshape(())) if arr.size == 1 and np.isfinite(arr).all() else None
-        except (TypeError, ValueError):
-            value = None
-    if value is None:
-        return Feedback(False, f"the fidelity must be a single number, got {_describe(answer)}")
+    value = answer_number(answer, "the fidelity")
     if abs(value - expected) <= tol:
         return Feedback(True, f"the surrogate agrees with the black box on {value:.3f} of the examples "
                               f"({int(np.sum(s == b))} of {s.size}).")
@@ -319,6 +301,7 @@ FAMILY_QUIZ: dict[str, tuple[str, str]] = {
 """The methods of exercise 4, each mapped to (family, reason)."""
 
 
+@checker
 def check_families(answer: Any) -> Feedback:
     """Check a mapping from each method in :data:`FAMILY_QUIZ` to ``"feature"``, ``"model"`` or ``"example"``.
 
@@ -328,7 +311,7 @@ def check_families(answer: Any) -> Feedback:
         ``{method name: family}`` for every key of :data:`FAMILY_QUIZ`.
     """
     if not isinstance(answer, Mapping):
-        return Feedback(False, f"answer with a dict {{method: family}}, got {_describe(answer)}")
+        return Feedback(False, f"answer with a dict {{method: family}}, got {describe(answer)}")
     missing = [m for m in FAMILY_QUIZ if m not in answer]
     extra = [m for m in answer if m not in FAMILY_QUIZ]
     if extra:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import attention
-from .core import Feedback, check_array
+from .core import Feedback, answer_array, call, check_array, checker, require, require_callable
 
 __all__ = ["Q_EXERCISE", "K_EXERCISE", "check_attention_weights", "check_masked_softmax",
            "check_causal_mask", "check_split_heads"]
@@ -26,14 +26,10 @@ def _softmax_columns(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=0, keepdims=True)
 
 
+@checker
 def check_attention_weights(weights) -> Feedback:
     """Check the attention weights of ``Q_EXERCISE`` over ``K_EXERCISE``, shape (2, 3)."""
-    if weights is None:
-        return Feedback(False, "the answer is None: assign the (2, 3) weight matrix to the variable")
-    try:
-        w = np.asarray(weights, dtype=float)
-    except (TypeError, ValueError):
-        return Feedback(False, f"the weights must be numbers, got a {type(weights).__name__}")
+    w = answer_array(weights, "the weight matrix", what="the (2, 3) matrix of weights")
     q, k = Q_EXERCISE, K_EXERCISE
     raw = q @ k.T
     expected = attention.softmax(raw / np.sqrt(q.shape[1]))
@@ -68,22 +64,15 @@ def _masked_cases() -> list[tuple[np.ndarray, np.ndarray]]:
             (batch, batch_mask.copy()), (big, np.ones((3, 4), dtype=bool))]
 
 
+@checker
 def check_masked_softmax(fn: Callable) -> Feedback:
     """Check ``fn(scores, mask)``: a softmax over the last axis with masked weights exactly 0."""
-    if not callable(fn):
-        return Feedback(False, f"expected a function masked_softmax(scores, mask), got a "
-                               f"{type(fn).__name__}")
+    require_callable(fn, "a function masked_softmax(scores, mask)")
     names = ["a padding mask", "a causal mask", "a batch of padding masks",
              "scores in the thousands (numerical stability)"]
     for (scores, mask), label in zip(_masked_cases(), names):
-        try:
-            got = fn(scores.copy(), mask.copy())
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"masked_softmax raised {type(exc).__name__}: {exc} "
-                                   f"(test with {label})")
-        if got is None:
-            return Feedback(False, "masked_softmax returned None: did it forget to `return`?")
-        w = np.asarray(got, dtype=float)
+        got = call(fn, scores, mask, name="masked_softmax", case=f"(test with {label})")
+        w = answer_array(got, f"the result of masked_softmax with {label}")
         expected = attention.masked_softmax(scores, mask)
         if w.shape != expected.shape:
             return Feedback(False, f"with {label} the result has shape {w.shape}, expected "
@@ -103,25 +92,18 @@ def check_masked_softmax(fn: Callable) -> Feedback:
                                        "over the last axis (the keys)")
             return Feedback(False, f"with {label} the rows do not sum to 1 (sums "
                                    f"{np.round(w.sum(axis=-1).ravel()[:4], 3)}...)")
-        res = check_array(w, expected, name=f"the weights with {label}", rtol=1e-6, atol=1e-9)
-        if not res:
-            return res
+        require(check_array(w, expected, name=f"the weights with {label}", rtol=1e-6, atol=1e-9))
     return Feedback(True, "masked_softmax gives masked keys weight 0, rows that sum to 1, and "
                           "survives scores in the thousands.")
 
 
+@checker
 def check_causal_mask(fn: Callable) -> Feedback:
     """Check ``fn(n)``: a boolean (n, n) mask, True where key j is not in the future (j <= i)."""
-    if not callable(fn):
-        return Feedback(False, f"expected a function causal_mask(n), got a {type(fn).__name__}")
+    require_callable(fn, "a function causal_mask(n)")
     for n in (1, 4, 7):
-        try:
-            got = fn(n)
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"causal_mask({n}) raised {type(exc).__name__}: {exc}")
-        if got is None:
-            return Feedback(False, "causal_mask returned None: did it forget to `return`?")
-        m = np.asarray(got)
+        m = answer_array(call(fn, n, name=f"causal_mask({n})"), f"causal_mask({n})", dtype=None,
+                         what="a boolean array")
         expected = attention.causal_mask(n)
         if m.shape != (n, n):
             return Feedback(False, f"causal_mask({n}) has shape {m.shape}, expected ({n}, {n})")
@@ -142,19 +124,13 @@ def check_causal_mask(fn: Callable) -> Feedback:
     return Feedback(True, "causal_mask lets query i attend to keys 0..i and hides the future.")
 
 
+@checker
 def check_split_heads(fn: Callable) -> Feedback:
     """Check ``fn(x, n_heads)``: (batch, n, n_heads * d_head) -> (batch, n_heads, n, d_head)."""
-    if not callable(fn):
-        return Feedback(False, f"expected a function split_heads(x, n_heads), got a {type(fn).__name__}")
+    require_callable(fn, "a function split_heads(x, n_heads)")
     x = np.arange(2 * 3 * 8, dtype=float).reshape(2, 3, 8)
     n_heads, d_head = 2, 4
-    try:
-        got = fn(x.copy(), n_heads)
-    except Exception as exc:  # the learner's code may raise anything
-        return Feedback(False, f"split_heads raised {type(exc).__name__}: {exc}")
-    if got is None:
-        return Feedback(False, "split_heads returned None: did it forget to `return`?")
-    s = np.asarray(got)
+    s = answer_array(call(fn, x, n_heads, name="split_heads"), "the result of split_heads")
     expected = attention.split_heads(x, n_heads)
     if s.shape != expected.shape:
         return Feedback(False, f"the result has shape {s.shape}, expected {expected.shape} = "

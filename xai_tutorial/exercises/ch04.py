@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Feedback, check_array, check_scalar
+from .core import (Feedback, answer_array, answer_number, call, check_array, check_scalar, checker, describe,
+                   require, require_callable)
 
 __all__ = [
     "TOY_X", "TOY_Y", "TOY_ORDER", "toy_model",
@@ -43,25 +44,23 @@ def _toy_importance(j: int) -> float:
     return float(base - np.mean(toy_model(X_perm) == TOY_Y))
 
 
+@checker
 def check_toy_permutation_importance(importance_0: Any, importance_1: Any) -> Feedback:
     """Check the permutation importances of features 0 and 1 of the toy model for TOY_ORDER."""
     base = float(np.mean(toy_model(TOY_X) == TOY_Y))
     expected = (_toy_importance(0), _toy_importance(1))
     for name, got, want in (("importance_0", importance_0, expected[0]),
                             ("importance_1", importance_1, expected[1])):
-        res = check_scalar(got, want, name=name, tol=1e-9)
-        if not res:
-            try:
-                value = float(np.asarray(got).item())
-            except (TypeError, ValueError):
-                return res
-            if abs(value + want) < 1e-9 and want != 0:
-                return Feedback(False, f"{name} has the wrong sign: importance is baseline score minus "
-                                       "shuffled score, positive when shuffling hurts.")
-            if abs(value - (base - want)) < 1e-9:
-                return Feedback(False, f"{name} = {value:.4g} is the accuracy after shuffling; the importance "
-                                       f"is the baseline accuracy ({base:.4g}) minus it.")
-            return res
+        value = answer_number(got, name)
+        if abs(value - want) <= 1e-9:
+            continue
+        if abs(value + want) < 1e-9 and want != 0:
+            return Feedback(False, f"{name} has the wrong sign: importance is baseline score minus "
+                                   "shuffled score, positive when shuffling hurts.")
+        if abs(value - (base - want)) < 1e-9:
+            return Feedback(False, f"{name} = {value:.4g} is the accuracy after shuffling; the importance "
+                                   f"is the baseline accuracy ({base:.4g}) minus it.")
+        return check_scalar(value, want, name=name, tol=1e-9)
     return Feedback(True, f"shuffling feature 0 drops the accuracy by {expected[0]:.4g}; feature 1, which the "
                           "model never reads, has importance exactly 0.")
 
@@ -86,13 +85,11 @@ def _three_player_reference() -> np.ndarray:
     return np.array([phi[p] / 6 for p in "ABC"])
 
 
+@checker
 def check_three_player_shapley(phi: Any) -> Feedback:
     """Check the Shapley values ``[phi_A, phi_B, phi_C]`` of :data:`THREE_PLAYER_GAME`."""
     expected = _three_player_reference()
-    try:
-        arr = np.asarray(phi, dtype=np.float64).ravel()
-    except (TypeError, ValueError):
-        return Feedback(False, f"phi must be three numbers, got {type(phi).__name__}")
+    arr = answer_array(phi, "phi", what="three numbers [phi_A, phi_B, phi_C]").ravel()
     if arr.shape != (3,):
         return Feedback(False, f"phi must hold three numbers (A, B, C), got {arr.size}")
     total = THREE_PLAYER_GAME["ABC"] - THREE_PLAYER_GAME[""]
@@ -100,9 +97,7 @@ def check_three_player_shapley(phi: Any) -> Feedback:
         return Feedback(False, f"your values sum to {arr.sum():.6g}, but efficiency requires "
                                f"v(ABC) - v(empty) = {total:g}. Average each player's marginal "
                                "contribution over all 6 orderings.")
-    res = check_array(arr, expected, name="phi")
-    if not res:
-        return res
+    require(check_array(arr, expected, name="phi"))
     return Feedback(True, f"phi = {expected.tolist()}: each player's average marginal contribution over the "
                           "6 orderings, and they add up to v(ABC).")
 
@@ -122,11 +117,12 @@ def _lasso_without_bmi() -> tuple[float, str]:
     return float(scores[j]), split.feature_names[keep[j]]
 
 
+@checker
 def check_lasso_without_bmi(alpha_max: Any, first_feature: Any) -> Feedback:
     """Check alpha_max and the first feature to enter the LASSO path on diabetes without ``bmi``."""
     want_alpha, want_name = _lasso_without_bmi()
     if not isinstance(first_feature, str):
-        return Feedback(False, f"first_feature must be a feature name (a str), got {type(first_feature).__name__}")
+        return Feedback(False, f"first_feature must be a feature name (a str), got {describe(first_feature)}")
     if first_feature == "bmi":
         return Feedback(False, "bmi was removed from the data in this exercise: which feature enters first now?")
     if first_feature != want_name:
@@ -134,33 +130,28 @@ def check_lasso_without_bmi(alpha_max: Any, first_feature: Any) -> Feedback:
                                "largest |x_j . (y - mean y)| / n.")
     res = check_scalar(alpha_max, want_alpha, name="alpha_max", tol=1e-4 * max(1.0, want_alpha))
     if not res:
-        return Feedback(False, res.message + ". alpha_max is max_j |x_j . (y - mean y)| / n on the training "
-                                             "data, with n the number of rows (scikit-learn's scaling).")
+        return res.with_hint("alpha_max is max_j |x_j . (y - mean y)| / n on the training data, with n "
+                             "the number of rows (scikit-learn's scaling).")
     return Feedback(True, f"without bmi, {want_name} enters first, at alpha_max = {want_alpha:.4g}.")
 
 
 # --------------------------------------------------------------------------- exercise: linear Shapley
 
+@checker
 def check_linear_shapley(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], Any]) -> Feedback:
     """Check ``fn(w, X, background)`` against exact enumeration for random linear models."""
     from ..shapley import exact_shapley_values
 
-    if not callable(fn):
-        return Feedback(False, f"expected a function fn(w, X, background), got {type(fn).__name__}")
+    require_callable(fn, "a function fn(w, X, background)")
     rng = np.random.default_rng(4)
     for case, (d, n, m) in enumerate([(3, 2, 5), (5, 4, 8), (6, 1, 3)], start=1):
         w = rng.normal(size=d)
         X, background = rng.normal(size=(n, d)), rng.normal(size=(m, d))
         expected = exact_shapley_values(lambda Z, w=w: Z @ w + 1.0, X, background).values
-        try:
-            got = fn(w, X, background)
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"your function raised {type(exc).__name__}: {exc} on test case {case}")
-        got_arr = np.asarray(got, dtype=np.float64) if got is not None else None
-        if got_arr is not None and got_arr.shape == expected.shape and np.allclose(got_arr, w * X):
+        got = answer_array(call(fn, w, X, background, case=f"on test case {case}"),
+                           f"the result on test case {case}")
+        if got.shape == expected.shape and np.allclose(got, w * X):
             return Feedback(False, "you returned w * x: the background mean is missing. A feature's value is "
                                    "measured against the average background value, w_i (x_i - mean_i).")
-        res = check_array(got, expected, name=f"the result on test case {case}")
-        if not res:
-            return res
+        require(check_array(got, expected, name=f"the result on test case {case}"))
     return Feedback(True, "w_i (x_i - mean of background_i) equals exact enumeration over all coalitions.")

@@ -9,15 +9,10 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .core import Feedback, check_array, check_function
+from .core import Feedback, answer_number, check_array, check_function, checker
 
 __all__ = ["ig_product_reference", "check_ig_product", "check_linear_attributions",
            "check_weighted_r2", "check_best_kernel_width"]
-
-
-def _then(message: str, hint: str) -> str:
-    """Append a hint to a message, with one separator whatever the message ends with."""
-    return message + (" " if message.endswith((".", "?", "!")) else ". ") + hint
 
 
 def ig_product_reference(x: np.ndarray, baseline: np.ndarray, steps: int = 16) -> np.ndarray:
@@ -32,6 +27,7 @@ def ig_product_reference(x: np.ndarray, baseline: np.ndarray, steps: int = 16) -
     return np.array([(x[0] - b[0]) * (x[1] + b[1]) / 2, (x[1] - b[1]) * (x[0] + b[0]) / 2])
 
 
+@checker
 def check_ig_product(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> Feedback:
     """Check ``fn(x, baseline, steps)``: integrated gradients of ``f(x) = x1 * x2``, shape (2,)."""
     cases = [(np.array([3.0, 2.0]), np.zeros(2), 16),
@@ -40,13 +36,14 @@ def check_ig_product(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) ->
     result = check_function(fn, ig_product_reference, cases, name="your integrated gradients")
     if not result:
         x, b, _ = cases[0]
-        return Feedback(False, _then(result.message, f"Hint: for x = {x.tolist()} and a zero baseline the answer "
-                                                     f"is {ig_product_reference(x, b).tolist()}, which sums to "
-                                                     f"f(x) - f(x') = {x[0] * x[1] - b[0] * b[1]:g}."))
+        return result.with_hint(f"Hint: for x = {x.tolist()} and a zero baseline the answer is "
+                                f"{ig_product_reference(x, b).tolist()}, which sums to "
+                                f"f(x) - f(x') = {x[0] * x[1] - b[0] * b[1]:g}.")
     return Feedback(True, "your integrated gradients match the closed form (x1 - x1')(x2 + x2')/2 and "
                           "(x2 - x2')(x1 + x1')/2, and they sum to x1 x2 - x1' x2' (completeness).")
 
 
+@checker
 def check_linear_attributions(gradient_x_input: np.ndarray, integrated: np.ndarray, *, kernel: np.ndarray,
                               x: np.ndarray, target: np.ndarray | int) -> Feedback:
     """Check gradient x input and IG (black baseline) of a linear model ``x @ kernel + bias``.
@@ -75,8 +72,8 @@ def check_linear_attributions(gradient_x_input: np.ndarray, integrated: np.ndarr
     for name, answer in (("gradient x input", gradient_x_input), ("integrated gradients", integrated)):
         res = check_array(answer, expected, name=name, rtol=1e-4, atol=1e-5)
         if not res:
-            return Feedback(False, _then(res.message, "For a linear model both should be w_c * x for the explained "
-                                                      "class c (the column of the kernel for each example's target)."))
+            return res.with_hint("For a linear model both should be w_c * x for the explained class c (the "
+                                 "column of the kernel for each example's target).")
     return Feedback(True, "gradient x input and integrated gradients both equal w_c * x, as the linear model "
                           "demands: with a black baseline, IG of a linear model is gradient x input.")
 
@@ -87,6 +84,7 @@ def _weighted_r2_reference(y: np.ndarray, y_hat: np.ndarray, w: np.ndarray) -> f
     return float(r2_score(y, y_hat, sample_weight=w))
 
 
+@checker
 def check_weighted_r2(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float]) -> Feedback:
     """Check ``fn(y, y_hat, weights)`` against scikit-learn's ``r2_score(..., sample_weight=weights)``."""
     rng = np.random.default_rng(5)
@@ -98,11 +96,12 @@ def check_weighted_r2(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float])
              (y, np.full(30, y.mean()), rng.uniform(size=30))]
     result = check_function(fn, _weighted_r2_reference, cases, name="your weighted R^2", rtol=1e-6)
     if not result:
-        return Feedback(False, _then(result.message, "Weighted R^2 = 1 - sum w (y - y_hat)^2 / sum w (y - y_bar)^2 "
-                                                     "with the weighted mean y_bar = sum w y / sum w."))
+        return result.with_hint("Weighted R^2 = 1 - sum w (y - y_hat)^2 / sum w (y - y_bar)^2 with the "
+                                "weighted mean y_bar = sum w y / sum w.")
     return Feedback(True, "your weighted R^2 agrees with scikit-learn's r2_score(sample_weight=w) on all 4 cases.")
 
 
+@checker
 def check_best_kernel_width(results: Mapping[float, object], best_width: float) -> Feedback:
     """Check that ``best_width`` is the kernel width whose surrogate has the highest fresh fidelity.
 
@@ -122,18 +121,18 @@ def check_best_kernel_width(results: Mapping[float, object], best_width: float) 
         if not np.isclose(res.kernel_width, float(width)):
             return Feedback(False, f"results[{width!r}] was fitted with kernel_width={res.kernel_width:g}, "
                                    f"not {width!r}: pass kernel_width=width")
-    if isinstance(best_width, (bool, np.bool_)) or not isinstance(best_width, (int, float, np.integer, np.floating)):
-        hint = (": take the key of the best entry, e.g. max(results, key=lambda w: results[w].fresh_r2)"
-                if isinstance(best_width, (SurrogateResult, tuple)) else "")
-        return Feedback(False, f"best_width must be one of the kernel widths {sorted(float(w) for w in results)}, "
-                               f"got a {type(best_width).__name__}{hint}")
+    widths = f"one of the kernel widths {sorted(float(w) for w in results)}"
+    if isinstance(best_width, (SurrogateResult, tuple)):
+        return Feedback(False, f"best_width must be {widths}, got a {type(best_width).__name__}: take the key "
+                               "of the best entry, e.g. max(results, key=lambda w: results[w].fresh_r2)")
+    chosen = answer_number(best_width, "best_width", what=widths)
     fresh = {float(w): float(r.fresh_r2) for w, r in results.items()}
     finite = {w: r for w, r in fresh.items() if np.isfinite(r)}
     if not finite:
         return Feedback(False, "no surrogate has a finite fresh R^2: every kernel is too narrow for its samples")
     best = max(finite, key=finite.get)
     table = ", ".join(f"{w:g}: {r:.3f}" for w, r in sorted(fresh.items()))
-    if not np.isclose(float(best_width), best):
+    if not np.isclose(chosen, best):
         return Feedback(False, f"best_width={best_width!r}, but the highest fresh fidelity is at kernel width "
                                f"{best:g} (fresh R^2 by width: {table})")
     return Feedback(True, f"kernel width {best:g} gives the most faithful surrogate on fresh samples "

@@ -12,26 +12,16 @@ solution.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
 from .._validation import as_float_array, as_int_array, check_int
 from ..data import TextData
-from .core import Feedback, _describe, check_array
+from .core import Feedback, answer_array, answer_int, answer_number, call, check_array, checker, describe, require
 
 __all__ = ["article_attention_reference", "check_fixed_attention", "context_by_layers",
            "check_context_by_hand", "most_concentrated_index", "check_most_concentrated"]
-
-
-def _error_text(exc: Exception) -> str:
-    """A one-line description of an exception, without the context lines and colour codes Keras adds."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-    keep = [ln.strip() for ln in text.splitlines()
-            if ln.strip() and not ln.strip().startswith(("Exception encountered when calling",
-                                                         "Arguments received by", "•"))]
-    return f"{type(exc).__name__}: {' '.join(keep)}" if keep else type(exc).__name__
 
 
 def _softmax(s: np.ndarray, axis: int) -> np.ndarray:
@@ -70,6 +60,7 @@ def article_attention_reference(layer: Any, query: np.ndarray, values: np.ndarra
     return np.einsum("bt,btf->bf", weights, v.astype(np.float64)), weights
 
 
+@checker
 def check_fixed_attention(layer_cls: Any, *, units: int = 8, seed: int = 0) -> Feedback:
     """Check a corrected version of the article's ``Attention`` layer.
 
@@ -89,22 +80,20 @@ def check_fixed_attention(layer_cls: Any, *, units: int = 8, seed: int = 0) -> F
     """
     units = check_int(units, "units", 1)
     if not isinstance(layer_cls, type):
-        return Feedback(False, f"pass the layer class itself (e.g. FixedAttention), got {_describe(layer_cls)}")
+        return Feedback(False, f"pass the layer class itself (e.g. FixedAttention), got {describe(layer_cls)}")
     x = np.random.default_rng(seed).normal(size=(3, 5, 4)).astype(np.float32)
-    try:
-        layer = layer_cls(units)
-        out = layer(x, x)
-    except Exception as exc:  # the learner's code may raise anything
-        return Feedback(False, f"calling {layer_cls.__name__}({units})(x, x) raised {_error_text(exc)}")
+    label = f"{layer_cls.__name__}({units})"
+    layer = call(layer_cls, units, name=label)
+    out = call(layer, x, x, name=f"calling {label}(x, x)")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         return Feedback(False, "call must return two things, (context_vector, attention_weights), "
-                               f"got {_describe(out)}")
+                               f"got {describe(out)}")
+    context = answer_array(out[0], "the context vector (the first thing call returns)")
+    weights = answer_array(out[1], "the attention weights (the second thing call returns)")
     try:
-        context = np.asarray(out[0], dtype=np.float64)
-        weights = np.asarray(out[1], dtype=np.float64)
         expected_context, expected_weights = article_attention_reference(layer, x, x)
     except (TypeError, ValueError) as exc:
-        return Feedback(False, f"could not read the layer's outputs or sub-layers: {exc}")
+        return Feedback(False, f"could not use the layer's sub-layers W1, W2 and W3: {exc}")
     if weights.shape == (3, 5, 1):
         weights = weights[..., 0]
     if weights.shape != (3, 5):
@@ -118,17 +107,15 @@ def check_fixed_attention(layer_cls: Any, *, units: int = 8, seed: int = 0) -> F
                                f"{np.round(weights.sum(axis=1), 4).tolist()}")
     res = check_array(weights, expected_weights, name="the attention weights", rtol=1e-4, atol=1e-6)
     if not res:
-        return Feedback(False, res.message + "; keep the article's scores W3(sum(W1(q) * W2(v))) "
-                                             "and change only the softmax axis")
+        return res.with_hint("keep the article's scores W3(sum(W1(q) * W2(v))) and change only the "
+                             "softmax axis")
     if context.shape == (3, 5):
         return Feedback(False, "the context has shape (3, 5): it sums over the feature axis (axis=2); "
                                "sum over time (axis=1) to get one vector of 4 features per example")
     if context.shape == (3, 5, 4):
         return Feedback(False, "the context has shape (3, 5, 4): you weighted the values but did "
                                "not sum them over time (axis=1)")
-    res = check_array(context, expected_context, name="the context vector", rtol=1e-4, atol=1e-6)
-    if not res:
-        return res
+    require(check_array(context, expected_context, name="the context vector", rtol=1e-4, atol=1e-6))
     return Feedback(True, "the weights sum to 1 over the 5 positions and the context is "
                           "sum_t a_t v_t, of shape (batch, features).")
 
@@ -174,6 +161,7 @@ def context_by_layers(clf: Any, token_ids: np.ndarray) -> tuple[np.ndarray, np.n
     return np.asarray(context, dtype=np.float64)[0], np.asarray(weights, dtype=np.float64)[0], prob
 
 
+@checker
 def check_context_by_hand(context: Any, clf: Any, token_ids: np.ndarray, prob: Any = None) -> Feedback:
     """Check a context vector ``sum_t a_t h_t`` (and optionally P(positive)) computed by hand.
 
@@ -189,12 +177,7 @@ def check_context_by_hand(context: Any, clf: Any, token_ids: np.ndarray, prob: A
         The learner's P(positive) = sigmoid(w . context + b); checked if given.
     """
     expected, weights, expected_prob = context_by_layers(clf, token_ids)
-    if context is None:
-        return Feedback(False, "context is None: did the cell forget to compute it?")
-    try:
-        c = np.asarray(context, dtype=np.float64)
-    except (TypeError, ValueError):
-        return Feedback(False, f"context must be an array of numbers, got {_describe(context)}")
+    c = answer_array(context, "context")
     if c.ndim == 2 and c.shape[0] == 1:
         c = c[0]
     if c.shape == weights.shape and c.shape != expected.shape:
@@ -218,23 +201,16 @@ def check_context_by_hand(context: Any, clf: Any, token_ids: np.ndarray, prob: A
                 return Feedback(False, f"the padding positions got attention: only the first {n_real} "
                                        "positions are real tokens; mask the others out before the "
                                        "softmax (or use the model's weights, which are 0 there)")
-    res = check_array(c, expected, name="the context vector", rtol=1e-4, atol=1e-5)
-    if not res:
-        return res
-    if prob is not None:
-        try:
-            p = float(np.asarray(prob, dtype=np.float64).reshape(-1)[0]) if np.size(prob) == 1 else None
-        except (TypeError, ValueError):
-            p = None
-        if p is None:
-            return Feedback(False, f"prob must be one number, got {_describe(prob)}")
-        if abs(p - expected_prob) > 1e-4:
-            hint = " (did you forget the sigmoid?)" if not 0.0 <= p <= 1.0 else ""
-            return Feedback(False, f"the context is right, but P(positive) = {p:.6g} differs from the "
-                                   f"model's {expected_prob:.6g}{hint}")
-        return Feedback(True, f"the context sum_t a_t h_t matches the attention layer, and "
-                              f"sigmoid(w . c + b) = {p:.4g} matches the model's prediction.")
-    return Feedback(True, "the context sum_t a_t h_t matches the model's attention layer.")
+    require(check_array(c, expected, name="the context vector", rtol=1e-4, atol=1e-5))
+    if prob is None:
+        return Feedback(True, "the context sum_t a_t h_t matches the model's attention layer.")
+    p = answer_number(prob, "prob", what="one number")
+    if abs(p - expected_prob) > 1e-4:
+        hint = " (did you forget the sigmoid?)" if not 0.0 <= p <= 1.0 else ""
+        return Feedback(False, f"the context is right, but P(positive) = {p:.6g} differs from the "
+                               f"model's {expected_prob:.6g}{hint}")
+    return Feedback(True, f"the context sum_t a_t h_t matches the attention layer, and "
+                          f"sigmoid(w . c + b) = {p:.4g} matches the model's prediction.")
 
 
 # --------------------------------------------------------------------------- exercise 3
@@ -267,6 +243,7 @@ def most_concentrated_index(weights: np.ndarray, texts: TextData, min_tokens: in
     return int(np.argmax(peak))
 
 
+@checker
 def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
                             min_tokens: int = 10) -> Feedback:
     """Check the index of the most concentrated attention map among examples with ``min_tokens``+ tokens.
@@ -284,14 +261,8 @@ def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
     """
     expected = most_concentrated_index(weights, texts, min_tokens)
     w = np.asarray(weights, dtype=np.float64)
-    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-        arr = np.asarray(index) if not isinstance(index, (str, bytes)) else None
-        if arr is not None and arr.size == 1 and np.issubdtype(arr.dtype, np.integer):
-            index = int(arr.item())
-        else:
-            return Feedback(False, f"the answer must be one integer index, got {_describe(index)} "
-                                   "(np.argmax returns one; convert it with int(...))")
-    index = int(index)
+    index = answer_int(index, "the answer", what="one integer index (np.argmax returns one; convert it "
+                                                 "with int(...))")
     if not 0 <= index < len(texts):
         return Feedback(False, f"index {index} is not an example: use 0 to {len(texts) - 1}")
     n_tok = int(texts.lengths[index])

@@ -14,20 +14,14 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_float_array, as_int_array, check_int
-from .core import Feedback, _describe
+from .core import Feedback, answer_array, answer_number, call, checker, describe, require_callable
 
 __all__ = ["check_masker", "check_predict_fn", "check_efficiency", "check_random_auc"]
 
 
-def _is_number(x: Any) -> bool:
-    try:
-        return np.size(x) == 1 and np.isfinite(float(np.asarray(x, dtype=np.float64).item()))
-    except (TypeError, ValueError):
-        return False
-
-
 # --------------------------------------------------------------------------- exercise 1
 
+@checker
 def check_masker(fn: Any, *, seq_len: int = 8, seed: int = 0) -> Feedback:
     """Check a padding masker ``fn(mask, x) -> (1, seq_len)`` int array.
 
@@ -45,8 +39,7 @@ def check_masker(fn: Any, *, seq_len: int = 8, seed: int = 0) -> Feedback:
         Seed of the test sentence and of the random mask.
     """
     seq_len = check_int(seq_len, "seq_len", 4)
-    if not callable(fn):
-        return Feedback(False, f"expected a function mask_tokens(mask, x), got {_describe(fn)}")
+    require_callable(fn, "a function mask_tokens(mask, x)")
     rng = np.random.default_rng(check_int(seed, "seed", 0))
     x = rng.integers(2, 50, size=seq_len).astype(np.int32)
     x[-2:] = 0  # trailing padding, as in the data
@@ -55,19 +48,12 @@ def check_masker(fn: Any, *, seq_len: int = 8, seed: int = 0) -> Feedback:
              "a random mask": rng.random(seq_len) < 0.5}
     for name, mask in masks.items():
         x_in = x.copy()
-        try:
-            got = fn(mask.copy(), x_in)
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"mask_tokens raised {type(exc).__name__}: {exc} (case: {name})")
-        if got is None:
-            return Feedback(False, "mask_tokens returned None: did it forget to `return` the result?")
+        # x itself, not a copy: a masker that changes it in place is a mistake to report
+        got = call(fn, mask.copy(), x_in, name="mask_tokens", case=f"(case: {name})", copy_args=False)
         if not np.array_equal(x_in, x):
             return Feedback(False, "mask_tokens changed x in place; shap passes the same x for every "
                                    "mask, so build a new array (np.where does)")
-        try:
-            arr = np.asarray(got)
-        except Exception:  # pragma: no cover - exotic return values
-            return Feedback(False, f"mask_tokens must return an array, got {_describe(got)}")
+        arr = answer_array(got, "the result of mask_tokens", dtype=None, what="an array of token ids")
         expected = np.where(mask, x, 0)[None, :]
         if arr.shape == (seq_len,):
             return Feedback(False, f"the result has shape ({seq_len},); shap expects a batch of masked "
@@ -93,6 +79,7 @@ def check_masker(fn: Any, *, seq_len: int = 8, seed: int = 0) -> Feedback:
 
 # --------------------------------------------------------------------------- exercise 2
 
+@checker
 def check_predict_fn(fn: Any, clf: Any, *, seed: int = 0, atol: float = 1e-5) -> Feedback:
     """Check a predict function ``fn(ids (n, seq_len)) -> (n,)`` for a text classifier.
 
@@ -114,8 +101,7 @@ def check_predict_fn(fn: Any, clf: Any, *, seed: int = 0, atol: float = 1e-5) ->
     model = getattr(clf, "model", None)
     if model is None or not callable(getattr(clf, "predict_proba", None)):
         raise TypeError(f"clf must be a TextAttentionClassifier, got {type(clf).__name__}")
-    if not callable(fn):
-        return Feedback(False, f"expected a function predict_positive(ids), got {_describe(fn)}")
+    require_callable(fn, "a function predict_positive(ids)")
     seq_len = int(model.inputs[0].shape[1])
     vocab_size = int(model.get_layer("embedding").input_dim)
     rng = np.random.default_rng(check_int(seed, "seed", 0))
@@ -125,14 +111,9 @@ def check_predict_fn(fn: Any, clf: Any, *, seed: int = 0, atol: float = 1e-5) ->
     cases = {"a batch of 6 int32 sentences": ids, "the same batch as int64": ids.astype(np.int64),
              "a single sentence": ids[:1], "a sentence of padding only": np.zeros((1, seq_len), np.int32)}
     for name, x in cases.items():
-        try:
-            got = fn(x.copy())
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"predict_positive raised {type(exc).__name__}: {exc} (case: {name})")
-        if got is None:
-            return Feedback(False, "predict_positive returned None: did it forget to `return`?")
+        got = call(fn, x, name="predict_positive", case=f"(case: {name})")
         if not isinstance(got, np.ndarray):
-            return Feedback(False, f"predict_positive returned a {type(got).__name__}; shap needs a NumPy "
+            return Feedback(False, f"predict_positive returned {describe(got)}; shap needs a NumPy "
                                    "array: wrap the model's output in np.asarray(...)")
         expected = clf.predict_proba(x.astype(np.int32))
         if got.shape == (len(x), 1):
@@ -157,6 +138,7 @@ def check_predict_fn(fn: Any, clf: Any, *, seed: int = 0, atol: float = 1e-5) ->
 
 # --------------------------------------------------------------------------- exercise 3
 
+@checker
 def check_efficiency(i: int, total: Any, f_x: Any, f_empty: Any, values: Any,
                      predict_fn: Callable[[np.ndarray], np.ndarray], token_ids: Any, *,
                      tol: float = 1e-6) -> Feedback:
@@ -190,10 +172,8 @@ def check_efficiency(i: int, total: Any, f_x: Any, f_empty: Any, values: Any,
     want_fx = float(np.asarray(predict_fn(ids[i:i + 1].astype(np.int32)), dtype=np.float64).reshape(-1)[0])
     want_empty = float(np.asarray(predict_fn(np.zeros((1, ids.shape[1]), np.int32)),
                                   dtype=np.float64).reshape(-1)[0])
-    for name, got in (("total", total), ("f_x", f_x), ("f_empty", f_empty)):
-        if not _is_number(got):
-            return Feedback(False, f"{name} must be one finite number, got {_describe(got)}")
-    total, f_x, f_empty = (float(np.asarray(z, dtype=np.float64).item()) for z in (total, f_x, f_empty))
+    total, f_x, f_empty = (answer_number(got, name, what="one finite number")
+                           for name, got in (("total", total), ("f_x", f_x), ("f_empty", f_empty)))
     if abs(total - want_total) > tol:
         if abs(total - float(v.sum())) <= tol:
             return Feedback(False, f"total is the sum over *all* sentences; sum only row {i}: values[{i}].sum()")
@@ -216,6 +196,7 @@ def check_efficiency(i: int, total: Any, f_x: Any, f_empty: Any, values: Any,
 
 # --------------------------------------------------------------------------- exercise 4
 
+@checker
 def check_random_auc(auc: Any, rationale: Any, valid: Any, *, n_sd: float = 4.0) -> Feedback:
     """Check that an AUC is what random scores give: 0.5 within ``n_sd`` null standard deviations.
 
@@ -240,9 +221,7 @@ def check_random_auc(auc: Any, rationale: Any, valid: Any, *, n_sd: float = 4.0)
     n0 = int((~r & v).sum())
     if n1 == 0 or n0 == 0:
         raise ValueError("rationale must mark some but not all real tokens")
-    if not _is_number(auc):
-        return Feedback(False, f"auc_random must be one number, got {_describe(auc)}")
-    auc = float(np.asarray(auc, dtype=np.float64).item())
+    auc = answer_number(auc, "auc_random", what="one number")
     sd = float(np.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0)))
     if not 0.0 <= auc <= 1.0:
         return Feedback(False, f"an AUC lies in [0, 1], got {auc:.4g}")

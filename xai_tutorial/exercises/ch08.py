@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .core import Feedback, check_array
+from .core import Feedback, answer_array, answer_int, call, check_array, checker, require_callable
 
 # --------------------------------------------------------------------------- patches
 
@@ -28,25 +28,19 @@ def _patch_cases() -> list[tuple[np.ndarray, int]]:
             (np.arange(16.0).reshape(1, 4, 4), 2)]
 
 
+@checker
 def check_image_to_patches(fn: Callable[[np.ndarray, int], np.ndarray]) -> Feedback:
     """Check a learner's ``fn(images (n, H, W), patch_size) -> patches (n, n_patches, patch_size**2)``.
 
     Patches must come in row-major order (left to right, then top to bottom), each flattened
     row by row, as :func:`xai_tutorial.data.image_to_patches` does.
     """
-    if not callable(fn):
-        return Feedback(False, f"expected a function, got a {type(fn).__name__}")
-    for i, (images, p) in enumerate(_patch_cases(), start=1):
-        try:
-            got = fn(images.copy(), p)
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"your function raised {type(exc).__name__}: {exc} on images of "
-                                   f"shape {images.shape} with patch_size={p}")
-        want = _reference_patches(images, p)
-        if got is None:
-            return Feedback(False, "your function returned None: did it forget to `return` the patches?")
-        got = np.asarray(got, dtype=np.float64)
+    require_callable(fn, "a function to_patches(images, patch_size)")
+    for images, p in _patch_cases():
         label = f"images of shape {images.shape}, patch_size={p}"
+        got = call(fn, images, p, case=f"on images of shape {images.shape} with patch_size={p}")
+        got = answer_array(got, f"the patches for {label}")
+        want = _reference_patches(images, p)
         if got.shape != want.shape:
             return Feedback(False, f"for {label} the patches have shape {got.shape}, expected "
                                    f"{want.shape} = (n, (H // p) ** 2, p ** 2)")
@@ -98,6 +92,7 @@ def _rollout(layers: list[np.ndarray], residual_weight: float = 0.5, axis: int =
     return out
 
 
+@checker
 def check_rollout(answer: np.ndarray, layers: list[np.ndarray] | None = None,
                   residual_weight: float = 0.5) -> Feedback:
     """Check a rollout matrix computed by hand for ``layers`` (default :data:`ROLLOUT_LAYERS`).
@@ -107,12 +102,7 @@ def check_rollout(answer: np.ndarray, layers: list[np.ndarray] | None = None,
     """
     layers = ROLLOUT_LAYERS if layers is None else [np.asarray(w, dtype=np.float64) for w in layers]
     want = _rollout(layers, residual_weight)
-    if answer is None:
-        return Feedback(False, "your answer is None: did you forget to assign or return the rollout?")
-    try:
-        got = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return Feedback(False, f"the rollout must be a numeric matrix, got a {type(answer).__name__}")
+    got = answer_array(answer, "your rollout", what="a numeric matrix")
     n = want.shape[-1]
     if got.shape == (layers[0].shape[0], n, n):
         return Feedback(False, f"your rollout has shape {got.shape}: one matrix per head. Average the "
@@ -179,6 +169,7 @@ def most_important_patch(predict_fn: Callable[[np.ndarray], np.ndarray], patches
     return int(np.argmax(drops)), drops
 
 
+@checker
 def check_most_important_patch(answer, predict_fn: Callable[[np.ndarray], np.ndarray],
                                patches: np.ndarray, grid: int = 4) -> Feedback:
     """Check the index of the patch whose occlusion (fill 0) lowers the predicted class's probability most.
@@ -197,13 +188,7 @@ def check_most_important_patch(answer, predict_fn: Callable[[np.ndarray], np.nda
     best, drops = most_important_patch(predict_fn, patches)
     if isinstance(answer, (tuple, list)) and len(answer) == 2:
         return Feedback(False, f"give one row-major index, row * {grid} + column, not a pair {tuple(answer)}")
-    try:
-        value = np.asarray(answer)
-        if value.size != 1 or not float(value) == int(value):
-            raise ValueError
-        got = int(value)
-    except (TypeError, ValueError):
-        return Feedback(False, f"the answer must be one patch index (an int), got {answer!r}")
+    got = answer_int(answer, "the answer", what="one patch index (an int)", whole_floats=True)
     if not 0 <= got < len(drops):
         return Feedback(False, f"patch indices run from 0 to {len(drops) - 1}, got {got}")
     r, c = divmod(best, grid)

@@ -15,7 +15,8 @@ import numpy as np
 
 from .._validation import as_int_array, check_int
 from ..models import TextAttentionClassifier
-from .core import Feedback, _describe, check_function
+from .core import (Feedback, answer_array, answer_int, answer_number, call, check_function, checker, require,
+                   require_callable)
 
 __all__ = ["jsd_reference", "check_jsd", "shortcut_rule_reference", "check_shortcut_rule",
            "top2_erasure_flips", "check_top2_erasure_flips"]
@@ -44,6 +45,7 @@ _JSD_CASES = (
 )
 
 
+@checker
 def check_jsd(fn: Any) -> Feedback:
     """Check a learner's ``fn(p, q) -> float``, the JSD of two 1-D distributions in nats.
 
@@ -51,20 +53,12 @@ def check_jsd(fn: Any) -> Feedback:
     disjoint supports (``ln 2``). Recognises base-2 logarithms, a missing factor 1/2, KL to ``q``
     instead of to the mixture, and ``0 log 0`` evaluated as NaN.
     """
-    if not callable(fn):
-        return Feedback(False, f"pass your function itself (e.g. my_jsd), got {_describe(fn)}")
+    require_callable(fn, "a function my_jsd(p, q)")
     p, q = _JSD_CASES[1]
-    try:
-        raw = fn(p, q)
-        if raw is None:
-            return Feedback(False, "your function returned None: did it forget to `return` the divergence?")
-        if np.size(raw) != 1:
-            return Feedback(False, f"your function must return one number per pair of distributions, got "
-                                   f"{_describe(raw)}")
-        got = float(np.asarray(raw).item())
-        got_zero = float(np.asarray(fn(*_JSD_CASES[2])).item())
-    except Exception as exc:  # the learner's code may raise anything
-        return Feedback(False, f"calling your function on two distributions raised {type(exc).__name__}: {exc}")
+    got = answer_number(call(fn, p, q, case="on two distributions"), "the result of your function",
+                        what="one number per pair of distributions")
+    got_zero = answer_array(call(fn, *_JSD_CASES[2], case="on two distributions, one with a zero entry"),
+                            "the result of your function")
     ref = jsd_reference(p, q)
     if np.isclose(got, ref / np.log(2), rtol=1e-6):
         return Feedback(False, f"you get {got:.6f}, which is the answer in bits: use the natural log "
@@ -76,12 +70,10 @@ def check_jsd(fn: Any) -> Feedback:
                                                        rtol=1e-6):
         return Feedback(False, "you compare p with q directly; the JSD compares each of them with the "
                                "mixture m = (p + q) / 2")
-    if np.isnan(got_zero):
+    if np.isnan(got_zero).any():
         return Feedback(False, "p = [0.6, 0.4, 0.0] gives NaN: a zero entry contributes 0 log 0 = 0, so "
                                "leave zero entries out of the sum (or use np.where)")
-    res = check_function(fn, jsd_reference, _JSD_CASES, name="your JSD", rtol=1e-6, atol=1e-9)
-    if not res:
-        return res
+    require(check_function(fn, jsd_reference, _JSD_CASES, name="your JSD", rtol=1e-6, atol=1e-9))
     return Feedback(True, f"your JSD matches on all {len(_JSD_CASES)} cases, including disjoint supports, "
                           f"where it reaches its maximum ln 2 = {np.log(2):.4f}.")
 
@@ -94,6 +86,7 @@ def shortcut_rule_reference(token_ids: np.ndarray, shortcut_id: int) -> np.ndarr
     return (ids == shortcut_id).any(axis=1).astype(np.int64)
 
 
+@checker
 def check_shortcut_rule(fn: Any, conditions: Mapping[str, np.ndarray], labels: np.ndarray,
                         shortcut_id: int) -> Feedback:
     """Check ``fn(token_ids) -> predictions (n,)``: 1 if a sequence contains the shortcut token, else 0.
@@ -121,17 +114,11 @@ def check_shortcut_rule(fn: Any, conditions: Mapping[str, np.ndarray], labels: n
         if arr.shape[0] != len(y):
             raise ValueError(f"conditions[{name!r}] has {arr.shape[0]} rows but labels has {len(y)}")
         sets[name] = arr
-    if not callable(fn):
-        return Feedback(False, f"pass your function itself (e.g. shortcut_rule), got {_describe(fn)}")
+    require_callable(fn, "a function shortcut_rule(token_ids)")
     accs = []
     for name, ids in sets.items():
-        try:
-            raw = fn(ids)
-        except Exception as exc:  # the learner's code may raise anything
-            return Feedback(False, f"your function raised {type(exc).__name__}: {exc} on {name!r}")
-        if raw is None:
-            return Feedback(False, "your function returned None: did it forget to `return` the predictions?")
-        pred = np.asarray(raw)
+        pred = answer_array(call(fn, ids, case=f"on {name!r}"), f"the predictions on {name!r}", dtype=None,
+                            what="an array of 0/1 predictions")
         want = shortcut_rule_reference(ids, shortcut_id)
         if pred.shape != want.shape:
             hint = " (did you forget axis=1, one answer per sequence?)" if pred.ndim != 1 else ""
@@ -189,6 +176,7 @@ def top2_erasure_flips(clf: TextAttentionClassifier, token_ids: np.ndarray,
     return int(np.sum(before != after))
 
 
+@checker
 def check_top2_erasure_flips(n_flips: Any, clf: TextAttentionClassifier, token_ids: np.ndarray) -> Feedback:
     """Check the number of flipped decisions when the two most-attended tokens are erased together.
 
@@ -197,14 +185,7 @@ def check_top2_erasure_flips(n_flips: Any, clf: TextAttentionClassifier, token_i
     _check_clf(clf)
     ids = as_int_array(token_ids, "token_ids", ndim=2)
     expected = top2_erasure_flips(clf, ids)
-    if n_flips is None:
-        return Feedback(False, "n_flips is None: did the cell forget to compute it?")
-    if isinstance(n_flips, (bool, np.bool_)) or np.size(n_flips) != 1:
-        return Feedback(False, f"n_flips must be one whole number (a count), got {_describe(n_flips)}")
-    value = float(np.asarray(n_flips).item())
-    if value != int(value):
-        return Feedback(False, f"n_flips must be a count of examples, got {value}")
-    value = int(value)
+    value = answer_int(n_flips, "n_flips", what="one whole number (a count of examples)", whole_floats=True)
     if value == expected:
         return Feedback(True, f"{expected} of {len(ids)} decisions flip ({expected / len(ids):.0%}) when "
                               "the two most-attended tokens are erased.")

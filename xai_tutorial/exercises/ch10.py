@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import perturbation
-from .core import Feedback, check_array
+from .core import Feedback, NotYet, answer_array, answer_int, answer_number, check_array, checker, describe
 
 __all__ = ["TOY_TOKENS", "TOY_IDS", "TOY_WEIGHTS", "TOY_BIAS", "TOY_SCORES", "toy_predict",
            "check_deletion_curve", "check_comprehensiveness", "check_randomization",
@@ -47,20 +47,10 @@ def toy_predict(token_ids: np.ndarray) -> np.ndarray:
     return _sigmoid(TOY_BIAS + _WEIGHT_OF_ID[ids].sum(axis=1))
 
 
-def _as_numbers(answer: Any, name: str) -> tuple[np.ndarray | None, Feedback | None]:
-    if answer is None:
-        return None, Feedback(False, f"{name} is None: assign your answer to the variable")
-    try:
-        return np.asarray(answer, dtype=float), None
-    except (TypeError, ValueError):
-        return None, Feedback(False, f"{name} must be numbers, got a {type(answer).__name__}")
-
-
+@checker
 def check_deletion_curve(curve: Any) -> Feedback:
     """Check the deletion curve of exercise ex-10-deletion-by-hand: five probabilities."""
-    c, bad = _as_numbers(curve, "the curve")
-    if bad is not None:
-        return bad
+    c = answer_array(curve, "the curve", what="five probabilities")
     expected = perturbation.deletion_curve(toy_predict, TOY_IDS, TOY_SCORES[None], steps=4)[0]
     if c.shape != (5,):
         return Feedback(False, f"the curve has shape {c.shape}; it needs 5 values, one per fraction "
@@ -85,17 +75,11 @@ def check_deletion_curve(curve: Any) -> Feedback:
     return check_array(c, expected, name="the curve", rtol=0, atol=1e-3)
 
 
+@checker
 def check_comprehensiveness(comp: Any, suff: Any) -> Feedback:
     """Check comprehensiveness and sufficiency of ``TOY_SCORES`` with a one-token budget."""
-    c, bad = _as_numbers(comp, "comp")
-    if bad is not None:
-        return bad
-    s, bad = _as_numbers(suff, "suff")
-    if bad is not None:
-        return bad
-    if c.size != 1 or s.size != 1:
-        return Feedback(False, f"comp and suff must each be one number, got shapes {c.shape} and {s.shape}")
-    c, s = float(c.reshape(-1)[0]), float(s.reshape(-1)[0])
+    c = answer_number(comp, "comp", what="one number")
+    s = answer_number(suff, "suff", what="one number")
     args = (toy_predict, TOY_IDS, TOY_SCORES[None])
     exp_c = float(perturbation.comprehensiveness(*args, fractions=[0.25])[0])
     exp_s = float(perturbation.sufficiency(*args, fractions=[0.25])[0])
@@ -120,16 +104,18 @@ def check_comprehensiveness(comp: Any, suff: Any) -> Feedback:
                           "than the whole sentence).")
 
 
-def _as_name_set(answer: Any, name: str) -> tuple[set[str] | None, Feedback | None]:
-    if answer is None:
-        return None, Feedback(False, f"{name} is None: give a set of method names")
+def _as_name_set(answer: Any, name: str) -> set[str]:
+    """The learner's method names as a set of str, or stop (:class:`NotYet`) saying why not."""
+    if answer is None or answer is Ellipsis:
+        raise NotYet(f"{name} is {describe(answer)}: give a set of method names")
     if isinstance(answer, str):
-        return None, Feedback(False, f"{name} is one string; give a set of names, e.g. {{'{answer}'}}")
+        raise NotYet(f"{name} is one string; give a set of names, e.g. {{'{answer}'}}")
     if not isinstance(answer, Iterable):
-        return None, Feedback(False, f"{name} must be a set of method names, got a {type(answer).__name__}")
-    return {str(a) for a in answer}, None
+        raise NotYet(f"{name} must be a set of method names, got {describe(answer)}")
+    return {str(a) for a in answer}
 
 
+@checker
 def check_randomization(unchanged_by_output: Any, unchanged_at_end: Any, sanity: Any, *,
                         same: float = 0.99, still: float = 0.5) -> Feedback:
     """Check the verdicts of exercise ex-10-randomization against the chapter's table.
@@ -143,12 +129,8 @@ def check_randomization(unchanged_by_output: Any, unchanged_at_end: Any, sanity:
         Methods as rows; the columns "+ output" and "+ embedding" hold the mean Spearman rho
         after those steps. A row named "(model accuracy)" is ignored.
     """
-    first, bad = _as_name_set(unchanged_by_output, "unchanged_by_output")
-    if bad is not None:
-        return bad
-    last, bad = _as_name_set(unchanged_at_end, "unchanged_at_end")
-    if bad is not None:
-        return bad
+    first = _as_name_set(unchanged_by_output, "unchanged_by_output")
+    last = _as_name_set(unchanged_at_end, "unchanged_at_end")
     try:
         after_output = sanity["+ output"]
         at_end = sanity["+ embedding"]
@@ -177,6 +159,7 @@ def check_randomization(unchanged_by_output: Any, unchanged_at_end: Any, sanity:
                           "depend on the weights cannot explain the model.")
 
 
+@checker
 def check_surrogate_depth(depth: Any, trees: Any, *, level: float = 0.95) -> Feedback:
     """Check the smallest tree depth with held-out fidelity >= ``level`` in the chapter's ``trees`` table."""
     try:
@@ -189,9 +172,7 @@ def check_surrogate_depth(depth: Any, trees: Any, *, level: float = 0.95) -> Fee
     if ok.size == 0:
         return Feedback(False, f"no tree in the table reaches a fidelity of {level}")
     expected = int(ok.min())
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        return Feedback(False, f"the depth must be an int, got a {type(depth).__name__}")
-    depth = int(depth)
+    depth = answer_int(depth, "the depth", what="an int")
     if depth == expected:
         return Feedback(True, f"depth {expected} is the simplest tree with held-out fidelity >= {level}.")
     if depth in depths and fid[depths == depth][0] >= level:
