@@ -201,6 +201,8 @@ def bench_fresh_test() -> list[str]:
         end = time.perf_counter()
         rows.append(f"| {step} | {end - step_start:.0f} |")
         rows.append(f"| **total** ({'passed' if code == 0 else f'FAILED, exit {code}'}) | {end - start:.0f} |")
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.with_name("bench_fresh_test.log").write_text("".join(log), encoding="utf-8")
         if code:
             print("".join(log[-60:]), file=sys.stderr)
     return rows
