@@ -303,16 +303,27 @@ def test_markdown_is_rendered_by_myst(notebook, rendered, driver):
     assert "<Attention weight>" not in page
     term = driver.find_element(By.XPATH, "//div[contains(@class,'myst')]//a[text()='attention weight']")
     assert term.value_of_css_property("pointer-events") == "none"
-    # citations: the BibTeX key (author and year) in brackets, without the "not found" warning look
+    # citations: author and year as in the book ("Bahdanau et al., 2015"), not the BibTeX key,
+    # in brackets, without the "not found" warning look, the whole reference as tooltip
+    sys.path.insert(0, str(LAB_CONFIG))
+    from citations import citation_labels
+
+    labels = citation_labels()
     source = "\n".join("".join(c["source"]) for c in notebook["source"] if c["cell_type"] == "markdown")
     keys = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", source))
     keys = {k.strip() for group in keys for k in group.split(",")}
-    missing = [k for k in keys if k not in page]
-    assert not missing, f"citations not shown: {missing}"
-    cites = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .myst span[title='Citation Not Found']")
-    assert cites
+    assert keys
+    missing = [labels[k]["label"] for k in keys if labels[k]["label"] not in page]
+    assert not missing, f"citations not shown with author and year: {missing}"
+    raw_keys = [k for k in keys if re.search(rf"\b{re.escape(k)}\b", page)]
+    assert not raw_keys, f"citations still shown as BibTeX keys: {raw_keys}"
+    cites = driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .myst span[data-cite-key]")
+    assert len(cites) >= len(keys)
     for cite in cites[:3]:
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", cite)
+        key = cite.get_attribute("data-cite-key")
+        assert cite.text.strip("[] ") == labels[key]["label"]
+        assert cite.get_attribute("title") == labels[key]["reference"]
         assert driver.execute_script("return getComputedStyle(arguments[0], '::before').content", cite) == '"["'
         assert not cite.find_element(By.TAG_NAME, "svg").is_displayed(), "citation still shows a warning icon"
 

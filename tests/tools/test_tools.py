@@ -4,9 +4,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from bookpages import ROOT, notebook_pages
+from bookpages import ROOT, notebook_pages, source_of
 
 sys.path.insert(0, str(ROOT / "tools"))
 import exercise_index  # noqa: E402
@@ -116,3 +117,51 @@ def test_every_phony_make_target_exists_and_is_documented():
     contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     for target in ("test", "unit", "lint", "execute", "reproduce", "book-student"):
         assert f"make {target}" in contributing or f"`{target}`" in contributing, target
+
+
+# --------------------------------------------------------------------------- JupyterLab citations
+
+def _citations():
+    sys.path.insert(0, str(ROOT / "tools" / "jupyterlab"))
+    import citations
+
+    return citations
+
+
+def test_citation_labels_follow_the_books_author_year_style(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("""
+@article{one, author = {Shapley, Lloyd S.}, title = {A Value for {n}-Person Games}, journal = {Annals}, year = {1953}}
+@article{two, author = {{\\v{S}}trumbelj, Erik and Kononenko, Igor}, title = {E}, journal = {K}, year = {2014}}
+@inproceedings{three, author = {Bahdanau, D. and Cho, K. and Bengio, Y.}, title = {A}, booktitle = {I}, year = {2015}}
+""", encoding="utf-8")
+    labels = _citations().citation_labels(bib)
+    assert labels["one"]["label"] == "Shapley, 1953"
+    assert labels["two"]["label"] == "Štrumbelj and Kononenko, 2014"
+    assert labels["three"]["label"] == "Bahdanau et al., 2015"
+    assert labels["one"]["reference"] == "Shapley, Lloyd S. (1953). A Value for n-Person Games. Annals."
+
+
+def test_every_key_the_notebooks_cite_has_a_label():
+    import re
+
+    labels = _citations().citation_labels()
+    cited = set()
+    for page in notebook_pages():
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", source_of(page).read_text(encoding="utf-8")):
+            cited |= {k.strip() for k in group.split(",")}
+    assert cited and not cited - set(labels), sorted(cited - set(labels))
+
+
+def test_lab_template_adds_the_script_once_and_keeps_the_template(tmp_path):
+    citations = _citations()
+    page = "<html><head>{{ page_config | tojson }}</head><body><script>x</script></body></html>"
+    out = citations.lab_template(page, {"k": {"label": "A and B, 2020", "reference": "A, B (2020). T </script>."}})
+    assert out.count(citations.MARK) == 1 and out.startswith(page[:-len("</body></html>")])
+    assert "A and B, 2020" in out and "T <\\/script>" in out  # no early end of the script
+    import jinja2
+
+    rendered = jinja2.Template(out).render(page_config={"a": 1})  # the script is raw for Jinja
+    assert '{"k": {"label"' in rendered
+    with pytest.raises(ValueError, match="index_html"):
+        citations.lab_template("<html></html>", {})
