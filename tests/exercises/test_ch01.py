@@ -174,3 +174,58 @@ def test_check_parameter_count_rejects_a_non_mlp():
         ch01.check_parameter_count(10, LogisticRegression())
     with pytest.raises(TypeError, match="MLPClassifier"):
         ch01.mlp_parameter_count(MLPClassifier())  # not fitted
+
+
+# --------------------------------------------------------------------------- the classroom standard
+# Each checker: a right answer written differently from the notebook's solution passes; typical
+# wrong answers fail with a hint that does not print the expected answer; None and wrong types get
+# "Not yet" and never raise.
+
+def _reveals(message, expected):
+    """Whether ``message`` prints one of the ``expected`` numbers (to 3 or 4 significant digits)."""
+    values = np.atleast_1d(np.asarray(expected, dtype=float)).ravel()
+    shown = {f"{v:.{p}g}" for v in values for p in (3, 4, 6)} | {f"{v:.3f}" for v in values} | \
+        {f"{v:,.0f}" for v in values if abs(v) >= 100}
+    return any(s in message for s in shown if len(s.strip("-0.")) >= 2)
+
+
+def test_check_contributions_standard(logreg, breast_cancer):
+    x = breast_cancer.X_test[20]
+    expected = logreg.coef_[0] * x
+    # right, written differently: the logit's decomposition by einsum on a (1, 30) row
+    assert ch01.check_contributions(np.einsum("ij,j->ij", logreg.coef_, x), logreg, x)
+    for wrong in (logreg.coef_[0], -expected, np.abs(expected), expected + 0.5, x):
+        res = ch01.check_contributions(wrong, logreg, x)
+        assert not res and "contributions" in res.message
+        assert not _reveals(res.message, expected), res.message
+    for bad in (None, "w*x", {"a": 1}, lambda v: v, expected[:5]):
+        res = ch01.check_contributions(bad, logreg, x)
+        assert not res and str(res).startswith("Not yet")
+
+
+def test_check_stump_accuracy_standard(breast_cancer):
+    stump = DecisionTreeClassifier(max_depth=1, random_state=0).fit(breast_cancer.X_train, breast_cancer.y_train)
+    acc = ch01.stump_accuracy(breast_cancer)
+    # right, written differently: the mean of correct predictions, rounded as the solution prints it
+    assert ch01.check_stump_accuracy(round(float(np.mean(stump.predict(breast_cancer.X_test)
+                                                        == breast_cancer.y_test)), 3), breast_cancer)
+    for wrong in (100 * acc, 1 - acc, ch01.stump_accuracy(breast_cancer, train=True), acc - 0.1):
+        res = ch01.check_stump_accuracy(wrong, breast_cancer)
+        assert not res and not _reveals(res.message, acc), res.message
+    for bad in (None, "0.9", [0.9, 0.8], stump, True):
+        res = ch01.check_stump_accuracy(bad, breast_cancer)
+        assert not res and str(res).startswith("Not yet")
+
+
+def test_check_parameter_count_standard(mlp):
+    # right, written differently: from the layer sizes
+    sizes = [30, 16, 8, 1]
+    assert ch01.check_parameter_count(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])), mlp)
+    for wrong in (30 * 16 + 16 * 8 + 8, 25, 24, 3, 700):
+        res = ch01.check_parameter_count(wrong, mlp)
+        assert not res and "641" not in res.message, res.message
+        # no hint names the number of biases or weights that would complete the count
+        assert "25 biases" not in res.message and "616" not in res.message.replace(f"{wrong:,}", "")
+    for bad in (None, "641", 640.5, mlp.coefs_, ...):
+        res = ch01.check_parameter_count(bad, mlp)
+        assert not res and str(res).startswith("Not yet")

@@ -207,7 +207,9 @@ def test_check_families():
     wrong = dict(right, **{"SHAP values": "example", "five nearest training patients": "feature"})
     res = ch02.check_families(wrong)
     assert not res and "2 of 8 are in the wrong family" in res.message
-    assert "'SHAP values' is a feature explanation" in res.message
+    # the hint names the misplaced methods and what they are made of, not their family
+    assert "'SHAP values': it splits one prediction" in res.message
+    assert "feature explanation" not in res.message and "example explanation" not in res.message
 
     missing = dict(right)
     missing.pop("LASSO coefficients")
@@ -222,3 +224,84 @@ def test_check_families():
 
     res = ch02.check_families(list(right))
     assert not res and "dict" in res.message
+
+
+# --------------------------------------------------------------------------- the classroom standard
+# Each checker: a right answer written differently from the notebook's solution passes; typical
+# wrong answers fail with a hint that does not print the expected answer; None and wrong types get
+# "Not yet" and never raise.
+
+def _reveals(message, expected):
+    """Whether ``message`` prints one of the ``expected`` numbers (to 3, 4 or 6 significant digits)."""
+    values = np.atleast_1d(np.asarray(expected, dtype=float)).ravel()
+    shown = {f"{v:.{p}g}" for v in values for p in (3, 4, 6)} | {f"{v:.3f}" for v in values}
+    return any(s in message for s in shown if len(s.strip("-0.")) >= 2)
+
+
+def test_check_attend_standard():
+    from scipy.special import softmax as scipy_softmax
+
+    # right, written differently: SciPy's softmax (stable) and a weighted sum by einsum
+    assert ch02.check_attend(lambda q, k, v: np.einsum("i,ij->j", scipy_softmax(k @ q / len(q) ** 0.5), v))
+    expected = [ch02.attend(*case) for case in ch02._attend_cases()]
+    for wrong in (lambda q, k, v: stable_attend(q * np.sqrt(q.shape[0]), k, v),   # unscaled
+                  lambda q, k, v: v.mean(axis=0), naive_softmax_attend,
+                  lambda q, k, v: stable_attend(q, k, v) * 1.1):
+        res = ch02.check_attend(wrong)
+        assert not res and not _reveals(res.message, np.concatenate(expected)), res.message
+    for bad in (None, "attend", 3, lambda q, k, v: None, lambda q, k: q, lambda q, k, v: [["a"]]):
+        res = ch02.check_attend(bad)
+        assert not res and str(res).startswith("Not yet")
+
+
+def test_check_nearest_neighbours_standard(breast_cancer):
+    X, x, k = breast_cancer.X_train, breast_cancer.X_test[40], 10
+    # right, written differently: scikit-learn's neighbours, as a list of floats
+    right = NearestNeighbors(n_neighbors=k).fit(X).kneighbors(x[None], return_distance=False)[0]
+    assert ch02.check_nearest_neighbours([float(i) for i in right], X, x, k)
+    dist = np.linalg.norm(X - x, axis=1)
+    for wrong in (right[::-1], np.argsort(dist)[::-1][:k], np.argsort(np.abs(X - x).sum(1))[:k],
+                  np.argsort(-dist)[k:2 * k], np.r_[right[1:], np.argsort(dist)[k + 3]]):
+        res = ch02.check_nearest_neighbours(wrong, X, x, k)
+        assert not res
+        # neither the indices nor the distances of the right answer appear
+        assert not any(f" {i} " in f" {res.message} " for i in right[:3]), res.message
+        assert not _reveals(res.message, dist[right]), res.message
+    for bad in (None, "0 1 2", 3.5, lambda: 0, {"a": 1}):
+        res = ch02.check_nearest_neighbours(bad, X, x, k)
+        assert not res and str(res).startswith("Not yet")
+
+
+def test_check_fidelity_standard():
+    b = np.array([1, 1, 0, 0, 1, 0, 1, 1, 0, 1])
+    s = np.array([1, 1, 0, 1, 1, 0, 1, 0, 0, 1])
+    y = np.array([1, 0, 0, 1, 1, 0, 0, 0, 0, 0])
+    # right, written differently: a count of agreements over the length, rounded to 3 decimals
+    assert ch02.check_fidelity(round(sum(int(p == q) for p, q in zip(s, b)) / len(s), 3), s, b, y)
+    for wrong in (80.0, 0.2, np.mean(s == y), np.mean(b == y), 0.6):
+        res = ch02.check_fidelity(wrong, s, b, y)
+        assert not res and "0.8 " not in res.message + " " and "0.800" not in res.message, res.message
+    for bad in (None, "0.8", [0.8, 0.8], True, s):
+        res = ch02.check_fidelity(bad, s, b, y)
+        assert not res and str(res).startswith("Not yet")
+
+
+def test_check_families_standard():
+    right = {m: fam for m, (fam, _) in ch02.FAMILY_QUIZ.items()}
+    # right, written differently: built in another order, with spaces and capitals
+    assert ch02.check_families({m: f" {right[m].title()} " for m in reversed(list(right))})
+    all_feature = dict.fromkeys(right, "feature")
+    swapped = dict(right, **{"depth-2 surrogate tree of the MLP": "example",
+                             "five nearest training patients": "model"})
+    one_off = dict(right, **{"counterfactual: the smallest change that flips the decision": "feature"})
+    for wrong in (all_feature, swapped, one_off):
+        res = ch02.check_families(wrong)
+        assert not res and "wrong family" in res.message
+        for fam in ch02.FAMILIES:  # the message never says which family a method belongs to
+            assert f"is a {fam}" not in res.message and f"{fam} explanation" not in res.message
+    for bad in (None, "feature", list(right), dict.fromkeys(right), {m: 1 for m in right}):
+        res = ch02.check_families(bad)
+        assert not res and str(res).startswith("Not yet")
+    # the starter's placeholder: every method still None
+    res = ch02.check_families(dict.fromkeys(right))
+    assert not res and f"{len(right)} method(s) have no family yet" in res.message

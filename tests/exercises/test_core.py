@@ -37,7 +37,7 @@ def test_check_array_reports_each_kind_of_mistake():
     wrong[1, 0] = 30.0
     res = check_array(wrong, expected, name="weights")
     assert not res and "1 of 4 value(s) of weights differ" in res.message
-    assert "index (1, 0): got 30, expected 3" in res.message
+    assert "index (1, 0), where weights holds 30, which is too large" in res.message and "expected 3" not in res.message
     res = check_array("text", expected)
     assert not res and "must be an array of numbers" in res.message
 
@@ -45,7 +45,7 @@ def test_check_array_reports_each_kind_of_mistake():
 def test_check_scalar():
     assert check_scalar(0.5000001, 0.5, tol=1e-6)
     res = check_scalar(0.7, 0.5, name="AUC", tol=0.01)
-    assert not res and "AUC = 0.7 is too large; expected 0.5" in res.message
+    assert not res and "AUC = 0.7 is too large" in res.message and "0.5" not in res.message
     res = check_scalar([1, 2], 0.5)
     assert not res and "single number" in res.message
 

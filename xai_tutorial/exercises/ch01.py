@@ -188,7 +188,7 @@ def check_stump_accuracy(accuracy: Any, data: Any, *, tol: float = 1e-3) -> Feed
                               "correctly, from a single threshold on a single feature.")
     if 1.0 < value <= 100.0 and abs(value / 100.0 - expected) <= tol:
         return Feedback(False, f"{value:g} looks like a percentage; give the accuracy as a fraction "
-                               f"in [0, 1] ({value / 100.0:.3f})")
+                               f"in [0, 1] (divide by 100)")
     if abs(value - stump_accuracy(data, train=True)) <= tol:
         return Feedback(False, f"{value:.3f} is the accuracy on the training data; score the stump on "
                                "the held-out data (X_test, y_test)")
@@ -252,7 +252,7 @@ def check_parameter_count(count: Any, mlp: Any) -> Feedback:
         shapes = ", ".join(f"{w.shape[0]}x{w.shape[1]}+{b.size}" for w, b in zip(coefs, intercepts))
         return Feedback(True, f"the MLP has {expected:,} parameters ({shapes}).")
     if value == n_weights:
-        return Feedback(False, f"{value:,} counts only the weight matrices; add the {n_biases} biases "
+        return Feedback(False, f"{value:,} counts only the weight matrices; add the biases "
                                "(mlp.intercepts_), one per unit of each layer")
     if value == n_biases:
         return Feedback(False, f"{value:,} counts only the biases; add the entries of the weight "

@@ -27,6 +27,37 @@ def ig_product_reference(x: np.ndarray, baseline: np.ndarray, steps: int = 16) -
     return np.array([(x[0] - b[0]) * (x[1] + b[1]) / 2, (x[1] - b[1]) * (x[0] + b[0]) / 2])
 
 
+def _ig_product_hint(fn: Callable, cases: list) -> str:
+    """Where a wrong ig_product goes wrong: sign, completeness, the gradient, the quadrature rule."""
+    for x, b, steps in cases:
+        try:
+            with np.errstate(all="ignore"):
+                got = np.asarray(fn(x.copy(), b.copy(), steps), dtype=np.float64)
+        except Exception:  # check_function already named the exception
+            return "Check the test case named above by hand."
+        if got.shape != (2,) or not np.all(np.isfinite(got)):
+            return "Return one attribution per input, shape (2,)."
+        expected = ig_product_reference(x, b)
+        if np.allclose(got, expected):
+            continue
+        gap = x[0] * x[1] - b[0] * b[1]
+        if np.allclose(got, -expected):
+            return "The sign is flipped: IG multiplies the averaged gradient by (x - baseline), not (baseline - x)."
+        if np.all(x != b):
+            avg_grad = expected / (x - b)
+            if np.allclose(got, avg_grad):
+                return "This looks like the average gradient alone: multiply it by (x - baseline)."
+            if np.allclose(got, x * avg_grad) and np.any(b != 0):
+                return "The averaged gradient was multiplied by x; multiply it by (x - baseline)."
+        if np.allclose(got.sum(), gap):
+            return ("The attributions sum to f(x) - f(x') but are split wrongly between the two inputs: "
+                    "check each input's partial derivative of x1 x2 along the path, and its factor (x - x').")
+        return ("The attributions do not sum to f(x) - f(x') (completeness): check the path "
+                "x' + alpha (x - x') with alpha from 0 to 1 (steps + 1 points), the trapezoid weights "
+                "(half weight at both ends) and the factor (x - x').")
+    return "Compare with the closed form you derived by hand."
+
+
 @checker
 def check_ig_product(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> Feedback:
     """Check ``fn(x, baseline, steps)``: integrated gradients of ``f(x) = x1 * x2``, shape (2,)."""
@@ -35,10 +66,7 @@ def check_ig_product(fn: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) ->
              (np.array([-1.5, 4.0]), np.array([2.0, -1.0]), 1)]
     result = check_function(fn, ig_product_reference, cases, name="your integrated gradients")
     if not result:
-        x, b, _ = cases[0]
-        return result.with_hint(f"Hint: for x = {x.tolist()} and a zero baseline the answer is "
-                                f"{ig_product_reference(x, b).tolist()}, which sums to "
-                                f"f(x) - f(x') = {x[0] * x[1] - b[0] * b[1]:g}.")
+        return result.with_hint(_ig_product_hint(fn, cases))
     return Feedback(True, "your integrated gradients match the closed form (x1 - x1')(x2 + x2')/2 and "
                           "(x2 - x2')(x1 + x1')/2, and they sum to x1 x2 - x1' x2' (completeness).")
 
@@ -127,13 +155,32 @@ def check_best_kernel_width(results: Mapping[float, object], best_width: float) 
                                "of the best entry, e.g. max(results, key=lambda w: results[w].fresh_r2)")
     chosen = answer_number(best_width, "best_width", what=widths)
     fresh = {float(w): float(r.fresh_r2) for w, r in results.items()}
+    local = {float(w): float(r.fidelity_r2) for w, r in results.items()}
     finite = {w: r for w, r in fresh.items() if np.isfinite(r)}
     if not finite:
         return Feedback(False, "no surrogate has a finite fresh R^2: every kernel is too narrow for its samples")
     best = max(finite, key=finite.get)
-    table = ", ".join(f"{w:g}: {r:.3f}" for w, r in sorted(fresh.items()))
-    if not np.isclose(chosen, best):
-        return Feedback(False, f"best_width={best_width!r}, but the highest fresh fidelity is at kernel width "
-                               f"{best:g} (fresh R^2 by width: {table})")
-    return Feedback(True, f"kernel width {best:g} gives the most faithful surrogate on fresh samples "
-                          f"(fresh R^2 by width: {table}).")
+    if np.isclose(chosen, best):
+        table = ", ".join(f"{w:g}: {r:.3f}" for w, r in sorted(fresh.items()))
+        return Feedback(True, f"kernel width {best:g} gives the most faithful surrogate on fresh samples "
+                              f"(fresh R^2 by width: {table}).")
+    keys = [w for w in fresh if np.isclose(chosen, w)]
+    if not keys:
+        if isinstance(best_width, (int, np.integer)) and 0 <= chosen < len(results):
+            return Feedback(False, f"best_width={best_width!r} looks like a position in the dict (np.argmax?); "
+                                   f"set it to the width itself, {widths}")
+        if any(np.isclose(chosen, r) for r in list(fresh.values()) + list(local.values())):
+            return Feedback(False, f"best_width={best_width!r} is a fidelity, not a width: set best_width to the "
+                                   f"key of the best entry, {widths}")
+        return Feedback(False, f"best_width={best_width!r} is not {widths}")
+    width = keys[0]
+    local_best = max((w for w in local if np.isfinite(local[w])), key=local.get, default=None)
+    if local_best is not None and np.isclose(width, local_best):
+        return Feedback(False, f"kernel width {width:g} has the highest local fidelity (fidelity_r2), measured "
+                               "on the samples the surrogate was fitted to; choose by the fresh fidelity "
+                               "(fresh_r2) instead")
+    if not np.isfinite(fresh[width]) or fresh[width] == min(finite.values()):
+        return Feedback(False, f"kernel width {width:g} has the lowest fresh fidelity; you want the highest "
+                               "(max, not min)")
+    return Feedback(False, f"another kernel width has a higher fresh fidelity (fresh_r2) than {width:g}; "
+                           "compare the fresh_r2 of every entry of results")

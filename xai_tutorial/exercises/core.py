@@ -458,7 +458,10 @@ def check_array(answer: Any, expected: Any, *, name: str = "your answer", rtol: 
     Examples
     --------
     >>> check_array([1.0, 2.5], [1.0, 2.0], name="x")
-    Not yet: 1 of 2 value(s) of x differ; the largest difference is at index (1,): got 2.5, expected 2
+    Not yet: 1 of 2 value(s) of x differ; the largest difference is at index (1,), where x holds 2.5, which is too large
+
+    The message points at the value that is off and says in which direction; it never prints the
+    expected value, so a learner cannot copy it.
     """
     e = np.asarray(expected, dtype=np.float64)
     a = answer_array(answer, name, shape=e.shape)
@@ -470,8 +473,14 @@ def check_array(answer: Any, expected: Any, *, name: str = "your answer", rtol: 
         return Feedback(True, f"{name} matches the expected values (shape {e.shape}).")
     worst = np.unravel_index(np.argmax(np.where(close, 0, np.abs(a - e))), a.shape) if a.ndim else ()
     where = f" at index {tuple(int(i) for i in worst)}" if a.ndim else ""
+    if np.isnan(e[worst]) or np.isnan(a[worst]):
+        how = "which should not be NaN" if np.isnan(a[worst]) else "which should be NaN"
+    else:
+        how = "which is too large" if a[worst] > e[worst] else "which is too small"
+    if not a.ndim:
+        return Feedback(False, f"{name} = {a[()]:.6g}, {how}")
     return Feedback(False, f"{int((~close).sum())} of {close.size} value(s) of {name} differ; the largest "
-                           f"difference is{where}: got {a[worst]:.6g}, expected {e[worst]:.6g}")
+                           f"difference is{where}, where {name} holds {a[worst]:.6g}, {how}")
 
 
 @checker
@@ -481,13 +490,15 @@ def check_scalar(answer: Any, expected: float, *, name: str = "your answer", tol
     Examples
     --------
     >>> check_scalar(0.7, 0.5, name="AUC", tol=0.01)
-    Not yet: AUC = 0.7 is too large; expected 0.5 (±0.01)
+    Not yet: AUC = 0.7 is too large (the check allows an error of ±0.01)
+
+    The message says in which direction the answer is off, never the expected value.
     """
     value = answer_number(answer, name)
     if abs(value - expected) <= tol:
         return Feedback(True, f"{name} = {value:.6g}, as expected.")
     direction = "too large" if value > expected else "too small"
-    return Feedback(False, f"{name} = {value:.6g} is {direction}; expected {expected:.6g} (±{tol:g})")
+    return Feedback(False, f"{name} = {value:.6g} is {direction} (the check allows an error of ±{tol:g})")
 
 
 def check_true(condition: bool, success: str, failure: str) -> Feedback:
