@@ -83,8 +83,16 @@ class Raises(Attention):
         raise ValueError("shapes do not match")
 
 
+class FixedByEinsum(Attention):  # right, written differently: keras ops and an einsum
+    def call(self, query, values):
+        s = self.scores(query, values)[..., 0]                      # (batch, time)
+        a = tf.exp(s - tf.reduce_max(s, axis=1, keepdims=True))
+        a = a / tf.reduce_sum(a, axis=1, keepdims=True)
+        return tf.einsum("bt,btf->bf", a, values), a
+
+
 def test_fixed_attention_right_answers_pass():
-    for cls in (Fixed, FixedKeepDims):
+    for cls in (Fixed, FixedKeepDims, FixedByEinsum):
         res = ch06.check_fixed_attention(cls)
         assert res, res.message
         assert "sum to 1" in res.message
@@ -103,6 +111,12 @@ def test_fixed_attention_typical_mistakes_are_named(cls, words):
     res = ch06.check_fixed_attention(cls)
     assert not res
     assert words in res.message
+
+
+@pytest.mark.parametrize("answer", [None, "FixedAttention", 3, ..., Attention])
+def test_fixed_attention_unusable_answers_say_not_yet(answer):
+    res = ch06.check_fixed_attention(answer)
+    assert not res and str(res).startswith("Not yet")
 
 
 def test_fixed_attention_instance_instead_of_class():
@@ -178,6 +192,20 @@ def test_context_by_layers_conv_reads_no_padding(conv_clf):
     np.testing.assert_allclose(long_context, short_context, rtol=1e-5, atol=1e-7)
 
 
+def test_context_by_hand_right_answer_written_differently(tiny_clf):
+    # a loop over the real tokens only, instead of a masked softmax over all positions
+    (E,) = tiny_clf.model.get_layer("embedding").get_weights()
+    W_e, b_e = tiny_clf.model.get_layer("encoder").get_weights()
+    W, b, v = tiny_clf.model.get_layer("attention_pool").get_weights()
+    w_o, b_o = tiny_clf.model.get_layer("output").get_weights()
+    real = [t for t in IDS if t != 0]
+    h = [np.tanh(E[t] @ W_e + b_e) for t in real]
+    e = np.array([np.exp(float(np.tanh(ht @ W + b) @ v[:, 0])) for ht in h])
+    c = sum(w * ht for w, ht in zip(e / e.sum(), h))
+    p = float(np.tanh((c @ w_o[:, 0] + b_o[0]) / 2) / 2 + 0.5)  # sigmoid written with tanh
+    assert ch06.check_context_by_hand(c, tiny_clf, IDS, prob=p)
+
+
 def test_context_by_hand_right_answer_passes(tiny_clf):
     c, _, _, logit = by_hand(tiny_clf, IDS)
     p = 1 / (1 + np.exp(-logit))
@@ -197,14 +225,22 @@ def test_context_by_hand_typical_mistakes_are_named(tiny_clf):
         (None, p, "context is None"),
         ("context", p, "must be an array of numbers"),
         (c + 0.1, p, "the context vector"),
-        (c, logit, "did you forget the sigmoid?"),
-        (c, 1 - p, "differs from the model's"),
+        (c, logit, "did you forget the sigmoid"),
+        (c, 1 - p, "the other class"),
+        (c, 1 / (1 + np.exp(-(logit - tiny_clf.model.get_layer("output").get_weights()[1][0]))), "bias b_o"),
+        (c, p + 0.01, "too large"),
         (c, [p, p], "prob must be one number"),
+        (c, None, "the context sum_t a_t h_t matches"),   # prob is optional: None checks the context only
     ]
     for context, prob, words in cases:
         res = ch06.check_context_by_hand(context, tiny_clf, IDS, prob=prob)
+        if prob is None:
+            assert res and words in res.message
+            continue
         assert not res, words
+        assert str(res).startswith("Not yet")
         assert words in res.message, (words, res.message)
+        assert f"{p:.6g}" not in res.message and f"{p:.4f}" not in res.message  # the expected P is not shown
 
 
 def test_context_by_hand_bad_context_raises(tiny_clf):
@@ -246,13 +282,21 @@ def test_most_concentrated_right_answer(texts, weights):
     assert res and "0.800" in res.message and "'good'" in res.message
     assert ch06.check_most_concentrated(np.int64(1), weights, texts)
     assert ch06.check_most_concentrated(np.array(1), weights, texts)  # what np.argmax returns
+    # written differently: sort the eligible reviews by their peak
+    eligible = [i for i in range(len(texts)) if texts.lengths[i] >= 10]
+    assert ch06.check_most_concentrated(sorted(eligible, key=lambda i: -weights[i].max())[0], weights, texts)
 
 
 def test_most_concentrated_typical_mistakes_are_named(texts, weights):
     res = ch06.check_most_concentrated(0, weights, texts)  # the plain arg-max, ignoring length
     assert not res and "only 3 real token(s)" in res.message
     res = ch06.check_most_concentrated(2, weights, texts)
-    assert not res and "example 1 reaches 0.8000" in res.message
+    assert not res and "another example with at least 10 real tokens peaks higher" in res.message
+    assert "example 1" not in res.message and "0.8" not in res.message
+    res = ch06.check_most_concentrated(3, weights, texts)   # the flattest eligible map
+    assert not res and "peaks higher" in res.message and "example 1" not in res.message
+    res = ch06.check_most_concentrated(int(np.argmax(weights[1:])) , weights, texts)  # a flat index
+    assert not res and "flat index" in res.message
     res = ch06.check_most_concentrated(1.0, weights, texts)
     assert not res and "one integer index" in res.message
     res = ch06.check_most_concentrated(None, weights, texts)

@@ -206,9 +206,19 @@ def check_context_by_hand(context: Any, clf: Any, token_ids: np.ndarray, prob: A
         return Feedback(True, "the context sum_t a_t h_t matches the model's attention layer.")
     p = answer_number(prob, "prob", what="one number")
     if abs(p - expected_prob) > 1e-4:
-        hint = " (did you forget the sigmoid?)" if not 0.0 <= p <= 1.0 else ""
-        return Feedback(False, f"the context is right, but P(positive) = {p:.6g} differs from the "
-                               f"model's {expected_prob:.6g}{hint}")
+        w_o, b_o = (np.asarray(t, dtype=np.float64) for t in clf.model.get_layer("output").get_weights())
+        logit = float(expected @ w_o[:, 0] + b_o[0])
+        if not 0.0 <= p <= 1.0 or abs(p - logit) <= 1e-4:
+            hint = "it is not a probability: did you forget the sigmoid, 1 / (1 + exp(-logit))?"
+        elif abs(p - (1.0 - expected_prob)) <= 1e-4:
+            hint = "that is the probability of the other class; use sigmoid(w . c + b_o) itself"
+        elif abs(p - 1.0 / (1.0 + np.exp(-(logit - b_o[0])))) <= 1e-4:
+            hint = "the bias b_o of the output layer is missing from the logit"
+        else:
+            how = "too large" if p > expected_prob else "too small"
+            hint = f"it is {how}: compute sigmoid(w . c + b_o) with the output layer's weights"
+        return Feedback(False, f"the context is right, but P(positive) = {p:.6g} is not the model's "
+                               f"prediction: {hint}")
     return Feedback(True, f"the context sum_t a_t h_t matches the attention layer, and "
                           f"sigmoid(w . c + b) = {p:.4g} matches the model's prediction.")
 
@@ -264,6 +274,10 @@ def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
     index = answer_int(index, "the answer", what="one integer index (np.argmax returns one; convert it "
                                                  "with int(...))")
     if not 0 <= index < len(texts):
+        if 0 <= index < w.size:
+            return Feedback(False, f"index {index} is not an example (use 0 to {len(texts) - 1}): np.argmax "
+                                   "over the whole 2-D array returns a flat index; take each review's "
+                                   "largest weight first (max over axis=1), then the argmax over reviews")
         return Feedback(False, f"index {index} is not an example: use 0 to {len(texts) - 1}")
     n_tok = int(texts.lengths[index])
     if n_tok < min_tokens:
@@ -271,8 +285,9 @@ def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
                                f"concentrates attention trivially; consider only examples with at "
                                f"least {min_tokens} tokens")
     if index != expected:
-        return Feedback(False, f"example {index} peaks at a weight of {w[index].max():.4f}, but example "
-                               f"{expected} reaches {w[expected].max():.4f}")
+        return Feedback(False, f"example {index} peaks at a weight of {w[index].max():.4f}, but another "
+                               f"example with at least {min_tokens} real tokens peaks higher: compare the "
+                               "largest weight of every eligible review (max over axis=1)")
     top = int(np.argmax(w[index]))
     return Feedback(True, f"example {index}: {w[index, top]:.3f} of its attention goes to "
                           f"'{texts.vocab[texts.token_ids[index, top]]}'.")

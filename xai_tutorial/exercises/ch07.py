@@ -65,13 +65,17 @@ def check_masker(fn: Any, *, seq_len: int = 8, seed: int = 0) -> Feedback:
             return Feedback(False, f"the result has dtype {arr.dtype}; token ids must stay integers "
                                    "(the embedding layer looks them up), e.g. `.astype(x.dtype)`")
         if not np.array_equal(arr, expected):
+            if np.array_equal(arr, x[None, :]):
+                return Feedback(False, f"with {name}, the result is x unchanged: replace the tokens where "
+                                       "the mask is False by padding (id 0)")
             if np.array_equal(arr, np.where(~mask, x, 0)[None, :]):
                 return Feedback(False, "the mask is inverted: True means the token is *present* and "
                                        "must be kept; False means absent, replaced by 0")
             bad = np.flatnonzero(arr[0] != expected[0])
             j = int(bad[0])
-            return Feedback(False, f"with {name}, position {j} is {arr[0, j]} but should be "
-                                   f"{expected[0, j]} ({'kept' if mask[j] else 'replaced by padding 0'}); "
+            should = "keep the token of x (the mask is True there)" if mask[j] else \
+                "be padding, id 0 (the mask is False there)"
+            return Feedback(False, f"with {name}, position {j} holds {arr[0, j]} but should {should}; "
                                    f"{len(bad)} position(s) differ")
     return Feedback(True, "mask_tokens keeps the present tokens, pads the absent ones and returns a "
                           f"batch of one integer row, shape (1, {seq_len}).")
@@ -129,9 +133,16 @@ def check_predict_fn(fn: Any, clf: Any, *, seed: int = 0, atol: float = 1e-5) ->
         if np.allclose(g, 1.0 - expected, atol=atol):
             return Feedback(False, "these are the probabilities of the *negative* class, 1 - p; return "
                                    "the model's output p = P(positive) itself")
+        if np.any((g < 0) | (g > 1)):
+            return Feedback(False, f"on {name} some results lie outside [0, 1]: these are not probabilities "
+                                   "(logits?); return the model's output, P(positive)")
+        if np.allclose(g, 1.0 / (1.0 + np.exp(-expected)), atol=atol):
+            return Feedback(False, "the sigmoid is applied twice: the model's output already is the "
+                                   "probability P(positive)")
         worst = int(np.argmax(np.abs(g - expected)))
-        return Feedback(False, f"on {name}, sentence {worst}: got {g[worst]:.6g}, expected "
-                               f"{expected[worst]:.6g} (the model's P(positive))")
+        how = "too large" if g[worst] > expected[worst] else "too small"
+        return Feedback(False, f"on {name}, sentence {worst}: got {g[worst]:.6g}, which is {how} for the "
+                               "model's P(positive); call clf_b.model(ids, training=False) on the ids as given")
     return Feedback(True, "predict_positive returns P(positive) as a NumPy array of shape (n,) for int32 "
                           "and int64 batches, single sentences and empty sentences.")
 
@@ -177,15 +188,31 @@ def check_efficiency(i: int, total: Any, f_x: Any, f_empty: Any, values: Any,
     if abs(total - want_total) > tol:
         if abs(total - float(v.sum())) <= tol:
             return Feedback(False, f"total is the sum over *all* sentences; sum only row {i}: values[{i}].sum()")
-        return Feedback(False, f"total = {total:.6g}, but the SHAP values of sentence {i} sum to {want_total:.6g}")
+        if abs(total - float(v[:, i].sum())) <= tol:
+            return Feedback(False, f"total is the sum of column {i} (position {i} of every sentence); sum "
+                                   f"the row of sentence {i}: values[{i}]")
+        if abs(total - float(np.abs(v[i]).sum())) <= tol:
+            return Feedback(False, "total sums the absolute values; efficiency adds the signed values")
+        how = "too large" if total > want_total else "too small"
+        return Feedback(False, f"total = {total:.6g} is {how}: it is the sum of the SHAP values of "
+                               f"sentence {i}, values[{i}].sum()")
     if abs(f_x - want_fx) > tol:
-        return Feedback(False, f"f_x = {f_x:.6g}, but the model predicts {want_fx:.6g} on sentence {i}")
+        if abs(f_x - (1.0 - want_fx)) <= tol:
+            return Feedback(False, "f_x is the probability of the negative class; use the predict "
+                                   "function's output itself")
+        how = "too large" if f_x > want_fx else "too small"
+        return Feedback(False, f"f_x = {f_x:.6g} is {how}: it is the prediction of predict_fn on sentence "
+                               f"{i} alone, a batch of one row (token_ids[{i}:{i + 1}])")
     if abs(f_empty - want_empty) > tol:
         if abs(f_empty) <= tol:
             return Feedback(False, "f_empty is not 0: it is the model's *prediction* on a sentence of "
                                    "padding only, predict_fn(np.zeros((1, seq_len), dtype=np.int32))")
-        return Feedback(False, f"f_empty = {f_empty:.6g}, but the model predicts {want_empty:.6g} on a "
-                               "sentence of padding only (the masker's 'nothing present')")
+        if abs(f_empty - 0.5) <= tol:
+            return Feedback(False, "f_empty is not simply 0.5: it is what the model predicts on a sentence "
+                                   "of padding only; compute it with the predict function")
+        return Feedback(False, f"f_empty = {f_empty:.6g} is {'too large' if f_empty > want_empty else 'too small'}: "
+                               "predict on a sentence of padding only (a row of zeros, the masker's "
+                               "'nothing present')")
     gap = abs(total - (f_x - f_empty))
     if gap > 1e-5:  # the three numbers are right but efficiency fails: the values are not SHAP values
         return Feedback(False, f"the three numbers are right, but total - (f_x - f_empty) = {gap:.2g}: "
@@ -225,12 +252,15 @@ def check_random_auc(auc: Any, rationale: Any, valid: Any, *, n_sd: float = 4.0)
     sd = float(np.sqrt((n1 + n0 + 1) / (12.0 * n1 * n0)))
     if not 0.0 <= auc <= 1.0:
         return Feedback(False, f"an AUC lies in [0, 1], got {auc:.4g}")
+    if auc == 0.5:
+        return Feedback(False, "auc_random is exactly 0.5, the value you expect: compute it from random "
+                               "scores with agreement.rationale_auc, then compare")
     if abs(auc - 0.5) <= n_sd * sd:
         return Feedback(True, f"AUC = {auc:.3f}: chance level, 0.5 ± {sd:.3f} (one standard deviation) "
                               f"for {n1} cue tokens among {n1 + n0} real tokens.")
     if auc > 0.9:
         return Feedback(False, f"AUC = {auc:.3f} is far too good for random scores: did you pass a real "
                                "attribution (or the rationale itself) instead of random numbers?")
-    return Feedback(False, f"AUC = {auc:.3f} is {abs(auc - 0.5) / sd:.1f} standard deviations from 0.5; "
-                           f"random scores give 0.5 ± {sd:.3f}. Draw one independent random number per "
+    return Feedback(False, f"AUC = {auc:.3f} is {abs(auc - 0.5) / sd:.1f} standard deviations from chance "
+                           "level, more than random scores land. Draw one independent random number per "
                            "token, shape (n, seq_len), and pass valid so padding is left out.")

@@ -134,7 +134,9 @@ def check_rollout(answer: np.ndarray, layers: list[np.ndarray] | None = None,
     if not np.allclose(got.sum(axis=-1), 1.0, atol=1e-6):
         return Feedback(False, f"the rows of your rollout sum to {np.round(got.sum(axis=-1), 3).tolist()}; "
                                "every row of a rollout sums to 1 (renormalise the rows of each A)")
-    return check_array(got, want, name="your rollout", atol=1e-6)
+    return check_array(got, want, name="your rollout", atol=1e-6).with_hint(
+        "Average the heads of each layer, mix in the identity, renormalise the rows, then multiply "
+        "the last layer on the left.")
 
 
 # --------------------------------------------------------------------------- occlusion
@@ -202,8 +204,13 @@ def check_most_important_patch(answer, predict_fn: Callable[[np.ndarray], np.nda
     if got == int(np.argmax(np.abs(drops))):
         return Feedback(False, f"patch {got} changes the probability most in absolute value, but upwards; "
                                "the question asks for the largest drop of the predicted class")
-    if 0 <= got - 1 < len(drops) and got - 1 == best:
-        return Feedback(False, f"off by one: patches are numbered from 0, so the answer is {best}")
+    if got - 1 == best:
+        return Feedback(False, f"patch {got} is one past the right patch: patches are numbered from 0 "
+                               f"(row * {grid} + column, both from 0)")
+    if got == c * grid + r and r != c:
+        return Feedback(False, f"patch {got} is the right patch with row and column swapped: the index is "
+                               f"row * {grid} + column (row-major)")
     return Feedback(False, f"blanking patch {got} lowers the predicted class's probability by "
                            f"{drops[got]:.3f}; another patch lowers it by more. Occlude each of the "
-                           f"{len(drops)} patches in turn and take the argmax of the drops.")
+                           f"{len(drops)} patches in turn (set its pixels to 0), and take the argmax of the "
+                           "drops of the class predicted on the full image.")

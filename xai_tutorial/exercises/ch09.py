@@ -60,16 +60,29 @@ def check_jsd(fn: Any) -> Feedback:
     got_zero = answer_array(call(fn, *_JSD_CASES[2], case="on two distributions, one with a zero entry"),
                             "the result of your function")
     ref = jsd_reference(p, q)
+    m = (p + q) / 2
+    kl_pm, kl_qm = float(np.sum(p * np.log(p / m))), float(np.sum(q * np.log(q / m)))
     if np.isclose(got, ref / np.log(2), rtol=1e-6):
-        return Feedback(False, f"you get {got:.6f}, which is the answer in bits: use the natural log "
-                               f"(np.log), for an answer of {ref:.6f} nats")
+        return Feedback(False, f"you get {got:.6f}, an answer in bits (log base 2): use the natural log "
+                               "(np.log)")
+    if np.isclose(got, np.sqrt(ref), rtol=1e-6):
+        return Feedback(False, f"you get {got:.6f}, the Jensen-Shannon *distance*, the square root of the "
+                               "divergence (what scipy.spatial.distance.jensenshannon returns); do not take "
+                               "the root")
     if np.isclose(got, 2 * ref, rtol=1e-6):
-        return Feedback(False, f"you get {got:.6f}, twice the answer: each KL term carries a factor 1/2")
+        return Feedback(False, f"you get {got:.6f}: each KL term carries a factor 1/2 (did you drop it?)")
+    if any(np.isclose(got, k * kl, rtol=1e-6) for kl in (kl_pm, kl_qm) for k in (0.5, 1.0)):
+        return Feedback(False, f"you get {got:.6f}, which uses only one of KL(p || m) and KL(q || m); the JSD "
+                               "averages the two")
     kl_pq = float(np.sum(p * np.log(p / q)))
     if np.isclose(got, kl_pq, rtol=1e-6) or np.isclose(got, 0.5 * kl_pq + 0.5 * float(np.sum(q * np.log(q / p))),
                                                        rtol=1e-6):
         return Feedback(False, "you compare p with q directly; the JSD compares each of them with the "
                                "mixture m = (p + q) / 2")
+    m2 = p + q
+    if np.isclose(got, 0.5 * float(np.sum(p * np.log(p / m2))) + 0.5 * float(np.sum(q * np.log(q / m2))),
+                  rtol=1e-6):
+        return Feedback(False, "the mixture is the *average* m = (p + q) / 2, not the sum p + q")
     if np.isnan(got_zero).any():
         return Feedback(False, "p = [0.6, 0.4, 0.0] gives NaN: a zero entry contributes 0 log 0 = 0, so "
                                "leave zero entries out of the sum (or use np.where)")
@@ -130,9 +143,13 @@ def check_shortcut_rule(fn: Any, conditions: Mapping[str, np.ndarray], labels: n
             return Feedback(False, f"on {name!r} every prediction is inverted: predict 1 when the "
                                    "shortcut token is present")
         if not np.array_equal(pred, want):
+            if np.array_equal(pred, (ids[:, 0] == shortcut_id).astype(np.int64)):
+                return Feedback(False, f"on {name!r} your rule looks only at the first position; the "
+                                       "shortcut token may stand anywhere in the row (use .any(axis=1))")
             bad = int(np.flatnonzero(pred != want)[0])
-            return Feedback(False, f"on {name!r} example {bad} gets {pred[bad]!r}, expected {want[bad]} "
-                                   f"(it {'contains' if want[bad] else 'does not contain'} the shortcut token)")
+            has = "contains" if want[bad] else "does not contain"
+            return Feedback(False, f"on {name!r} example {bad} gets {pred[bad]!r}, but it {has} the shortcut "
+                                   f"token (id {shortcut_id}); {int(np.sum(pred != want))} example(s) are wrong")
         accs.append(f"{name}: {np.mean(want == y):.2f}")
     return Feedback(True, "the rule is right; its accuracy is " + "; ".join(accs) + ".")
 
@@ -185,6 +202,9 @@ def check_top2_erasure_flips(n_flips: Any, clf: TextAttentionClassifier, token_i
     _check_clf(clf)
     ids = as_int_array(token_ids, "token_ids", ndim=2)
     expected = top2_erasure_flips(clf, ids)
+    if isinstance(n_flips, (float, np.floating)) and 0.0 < float(n_flips) < 1.0:
+        return Feedback(False, f"n_flips = {float(n_flips):.3g} looks like a fraction; give the *number* of "
+                               "decisions that flip (a count of examples)")
     value = answer_int(n_flips, "n_flips", what="one whole number (a count of examples)", whole_floats=True)
     if value == expected:
         return Feedback(True, f"{expected} of {len(ids)} decisions flip ({expected / len(ids):.0%}) when "
@@ -199,7 +219,13 @@ def check_top2_erasure_flips(n_flips: Any, clf: TextAttentionClassifier, token_i
     if value == top1:
         return Feedback(False, f"{value} is the count for erasing only the most-attended token; erase "
                                "the two largest weights of each example together")
-    return Feedback(False, f"you counted {value} flips, expected {expected} of {len(ids)}: take the two "
+    if value == len(ids) - expected:
+        return Feedback(False, f"{value} is the number of decisions that do *not* flip; count those that "
+                               "change")
+    if not 0 <= value <= len(ids):
+        return Feedback(False, f"n_flips = {value} is not a count of the {len(ids)} sentences")
+    how = "too many" if value > expected else "too few"
+    return Feedback(False, f"you counted {value} flips, {how}: take the two "
                            "largest weights of each example (np.argsort), set both to 0, renormalise, "
                            "predict, and compare the decisions (p > 0.5) before and after")
 

@@ -48,60 +48,109 @@ def toy_predict(token_ids: np.ndarray) -> np.ndarray:
 
 
 @checker
-def check_deletion_curve(curve: Any) -> Feedback:
-    """Check the deletion curve of exercise ex-10-deletion-by-hand: five probabilities."""
-    c = answer_array(curve, "the curve", what="five probabilities")
+def check_deletion_curve(curve: Any, *, atol: float = 1e-3) -> Feedback:
+    """Check the deletion curve of exercise ex-10-deletion-by-hand: five probabilities.
+
+    Three decimals are enough (``atol`` 1e-3, so a value rounded to three decimals passes).
+    Recognises ranking by ``|score|``, removing the lowest-scored tokens first, logits instead of
+    probabilities, the negative class, and a reversed curve.
+    """
+    c = answer_array(curve, "my_curve", what="five probabilities")
     expected = perturbation.deletion_curve(toy_predict, TOY_IDS, TOY_SCORES[None], steps=4)[0]
+    if c.size == 5 and c.shape != (5,):
+        c = c.reshape(5)  # a (1, 5) row or a (5, 1) column holds the same five numbers
     if c.shape != (5,):
-        return Feedback(False, f"the curve has shape {c.shape}; it needs 5 values, one per fraction "
+        return Feedback(False, f"my_curve has shape {c.shape}; it needs 5 values, one per fraction "
                                "0, 1/4, 1/2, 3/4, 1 (the first is the prediction on the full sentence)")
-    if np.allclose(c, expected, atol=1e-3):
+
+    def same(a: np.ndarray) -> bool:
+        return bool(np.allclose(c, a, rtol=0, atol=atol))
+
+    if same(expected):
         return Feedback(True, "removing 'great' first flips the prediction; 'but' adds nothing; the "
                               "empty sentence sits at sigmoid(bias) = 0.5. Area under the curve: "
                               f"{perturbation.curve_auc(expected):.3f}.")
     by_abs = perturbation.deletion_curve(toy_predict, TOY_IDS, np.abs(TOY_SCORES)[None], steps=4)[0]
-    if np.allclose(c, by_abs, atol=1e-3):
+    if same(by_abs):
         return Feedback(False, "you ranked the tokens by |score|; the deletion curve removes what "
                                "supports the prediction first, so rank by the signed score "
                                "('dull', with -0.6, goes last)")
-    logits = np.log(expected / (1 - expected))
-    if np.allclose(c, logits, atol=1e-3):
+    lowest_first = perturbation.deletion_curve(toy_predict, TOY_IDS, -TOY_SCORES[None], steps=4)[0]
+    if same(lowest_first):
+        return Feedback(False, "you removed the lowest-scored token first; deletion removes the tokens in "
+                               "decreasing order of their scores (the highest first)")
+    if same(np.log(expected / (1 - expected))):
         return Feedback(False, "these are the logits; apply the sigmoid to get probabilities")
-    if np.allclose(c, 1 - expected, atol=1e-3):
+    if same(1 - expected):
         return Feedback(False, "these are probabilities of the negative class; follow the class "
                                "predicted on the full sentence (positive)")
-    if np.allclose(c[::-1], expected, atol=1e-3):
+    if same(expected[::-1]):
         return Feedback(False, "the curve is reversed: it starts with nothing removed (fraction 0)")
-    return check_array(c, expected, name="the curve", rtol=0, atol=1e-3)
+    if np.any((c < 0) | (c > 1)):
+        return Feedback(False, "a value of my_curve lies outside [0, 1]; the curve holds probabilities")
+    return check_array(c, expected, name="my_curve", rtol=0, atol=atol).with_hint(
+        "Remove the tokens one at a time in decreasing order of the scores and recompute "
+        "sigmoid(sum of the remaining weights) after each removal.")
 
 
 @checker
-def check_comprehensiveness(comp: Any, suff: Any) -> Feedback:
-    """Check comprehensiveness and sufficiency of ``TOY_SCORES`` with a one-token budget."""
+def check_comprehensiveness(comp: Any, suff: Any, *, atol: float = 1e-3) -> Feedback:
+    """Check comprehensiveness and sufficiency of ``TOY_SCORES`` with a one-token budget.
+
+    Three decimals are enough. Recognises swapped measures, the probability left instead of the
+    drop, a reversed sign, logits instead of probabilities, and sufficiency computed with the
+    top token removed.
+    """
     c = answer_number(comp, "comp", what="one number")
     s = answer_number(suff, "suff", what="one number")
     args = (toy_predict, TOY_IDS, TOY_SCORES[None])
     exp_c = float(perturbation.comprehensiveness(*args, fractions=[0.25])[0])
     exp_s = float(perturbation.sufficiency(*args, fractions=[0.25])[0])
-    if np.isclose(c, exp_s, atol=1e-3) and np.isclose(s, exp_c, atol=1e-3):
+    p_full = float(toy_predict(TOY_IDS)[0])
+    p_without = p_full - exp_c   # the top token removed
+    p_only = p_full - exp_s      # the top token alone
+    logit_full = float(np.log(p_full / (1 - p_full)))
+
+    def near(a: float, b: float) -> bool:
+        return abs(a - b) <= atol
+
+    ok_c, ok_s = near(c, exp_c), near(s, exp_s)
+    if ok_c and ok_s:
+        return Feedback(True, f"comprehensiveness {exp_c:.3f} (removing 'great' flips the prediction) and "
+                              f"sufficiency {exp_s:.3f} (negative: 'great' alone is more convincing "
+                              "than the whole sentence).")
+    if near(c, exp_s) and near(s, exp_c):
         return Feedback(False, "comp and suff are swapped: comprehensiveness removes the top token, "
                                "sufficiency keeps only it")
-    p_full = float(toy_predict(TOY_IDS)[0])
-    if np.isclose(c, p_full - exp_c, atol=1e-3):
-        return Feedback(False, "comp looks like the probability left after removing the top token; "
-                               "comprehensiveness is the drop: p(full) - p(without the top token)")
-    if np.isclose(s, p_full - exp_s, atol=1e-3):
+    if not ok_c:
+        if near(c, p_without):
+            return Feedback(False, "comp looks like the probability left after removing the top token; "
+                                   "comprehensiveness is the drop: p(full) - p(without the top token)")
+        if near(c, -exp_c):
+            return Feedback(False, "comp has the wrong sign: subtract the new probability from the full "
+                                   "sentence's, p(full) - p(without the top token)")
+        if near(c, logit_full - float(np.log(p_without / (1 - p_without)))):
+            return Feedback(False, "comp is a difference of logits; the measures compare probabilities "
+                                   "(apply the sigmoid first)")
+        if near(c, exp_s):
+            return Feedback(False, "comp keeps only the top token; comprehensiveness *removes* it and "
+                                   "measures the drop")
+        return Feedback(False, f"comp = {c:.4g} is {'too large' if c > exp_c else 'too small'}: remove "
+                               "'great' (the top-scored token), recompute p, and subtract it from "
+                               "p(full) = sigmoid(1)")
+    if near(s, p_only):
         return Feedback(False, "suff looks like the probability with the top token alone; "
                                "sufficiency is the drop: p(full) - p(top token only)")
-    if not np.isclose(c, exp_c, atol=1e-3):
-        return Feedback(False, f"comprehensiveness should be {exp_c:.3f}, got {c:.3f}: remove 'great' "
-                               "(the top-scored token) and subtract the new probability from sigmoid(1)")
-    if not np.isclose(s, exp_s, atol=1e-3):
-        return Feedback(False, f"sufficiency should be {exp_s:.3f}, got {s:.3f}: keep only 'great' "
-                               "(logit 2.0) and subtract its probability from sigmoid(1)")
-    return Feedback(True, f"comprehensiveness {exp_c:.3f} (removing 'great' flips the prediction) and "
-                          f"sufficiency {exp_s:.3f} (negative: 'great' alone is more convincing "
-                          "than the whole sentence).")
+    if near(s, -exp_s):
+        return Feedback(False, "suff has the wrong sign: sufficiency is p(full) - p(top token only), "
+                               "which is negative when the token alone is more convincing")
+    if near(s, exp_c):
+        return Feedback(False, "suff removes the top token; sufficiency keeps *only* it")
+    if near(s, logit_full - float(np.log(p_only / (1 - p_only)))):
+        return Feedback(False, "suff is a difference of logits; the measures compare probabilities "
+                               "(apply the sigmoid first)")
+    return Feedback(False, f"comp is right, but suff = {s:.4g} is {'too large' if s > exp_s else 'too small'}: "
+                           "keep only 'great', recompute p, and subtract it from p(full) = sigmoid(1)")
 
 
 def _as_name_set(answer: Any, name: str) -> set[str]:
@@ -140,20 +189,23 @@ def check_randomization(unchanged_by_output: Any, unchanged_at_end: Any, sanity:
     methods = [m for m in after_output.index if not str(m).startswith("(")]
     exp_first = {m for m in methods if after_output[m] >= same}
     exp_last = {m for m in methods if at_end[m] >= still}
-    for got, expected, what in ((first, exp_first, f"rho >= {same} after the output layer"),
-                                (last, exp_last, f"rho >= {still} after every layer")):
+    for got, expected, what, column, cmp in (
+            (first, exp_first, f"rho >= {same} after the output layer", "+ output", same),
+            (last, exp_last, f"rho >= {still} after every layer", "+ embedding", still)):
         unknown = got - set(methods)
         if unknown:
             return Feedback(False, f"{sorted(unknown)} are not methods of the table; use the row names "
                                    f"{methods}")
         if got != expected:
-            missing, extra = sorted(expected - got), sorted(got - expected)
+            missing, extra = expected - got, sorted(got - expected)
             parts = []
-            if missing:
-                parts.append(f"missing {missing}")
             if extra:
-                parts.append(f"{extra} should not be there")
-            return Feedback(False, f"methods with {what}: " + "; ".join(parts))
+                parts.append(f"{extra} do(es) not reach rho >= {cmp} in the column '{column}'")
+            if missing:
+                parts.append(f"{len(missing)} method(s) with rho >= {cmp} in the column '{column}' "
+                             "are missing")
+            return Feedback(False, f"methods with {what}: " + "; ".join(parts)
+                            + " (compare with >=, and read the mean correlations of `sanity`)")
     return Feedback(True, f"{sorted(exp_first)} do not react to the output layer, and "
                           f"{sorted(exp_last)} survive(s) full randomization: a map that does not "
                           "depend on the weights cannot explain the model.")
@@ -161,23 +213,41 @@ def check_randomization(unchanged_by_output: Any, unchanged_at_end: Any, sanity:
 
 @checker
 def check_surrogate_depth(depth: Any, trees: Any, *, level: float = 0.95) -> Feedback:
-    """Check the smallest tree depth with held-out fidelity >= ``level`` in the chapter's ``trees`` table."""
+    """Check the smallest tree depth with held-out fidelity >= ``level`` in the chapter's ``trees`` table.
+
+    Recognises a depth that reaches the level but is not the smallest, a depth read off the
+    training fidelity, the number of leaves instead of the depth, and a depth below the level.
+    """
     try:
         fid = np.asarray(trees["fidelity (test)"], dtype=float)
         depths = np.asarray(trees["depth"], dtype=int)
     except (KeyError, TypeError, ValueError, IndexError):
-        return Feedback(False, "pass the chapter's table `trees` as the second argument (columns "
-                               "'depth' and 'fidelity (test)')")
+        raise TypeError("trees must be the chapter's table `trees`, with the columns 'depth' and "
+                        f"'fidelity (test)', got {type(trees).__name__}") from None
     ok = depths[fid >= level]
     if ok.size == 0:
-        return Feedback(False, f"no tree in the table reaches a fidelity of {level}")
+        raise ValueError(f"no tree in the table reaches a fidelity of {level}")
     expected = int(ok.min())
-    depth = answer_int(depth, "the depth", what="an int")
+    depth = answer_int(depth, "depth", what="one int (a depth from the table's 'depth' column)",
+                       whole_floats=True)
     if depth == expected:
         return Feedback(True, f"depth {expected} is the simplest tree with held-out fidelity >= {level}.")
+    columns = getattr(trees, "columns", ())
+    if "leaves" in columns:
+        leaves = np.asarray(trees["leaves"], dtype=int)
+        if depth == int(leaves[depths == expected][0]) and depth not in depths[fid >= level]:
+            return Feedback(False, f"{depth} is a number of leaves; the question asks for the tree's "
+                                   "depth (the column 'depth')")
+    if "fidelity (train)" in columns:
+        train = np.asarray(trees["fidelity (train)"], dtype=float)
+        ok_train = depths[train >= level]
+        if ok_train.size and depth == int(ok_train.min()) and not fid[depths == depth][0] >= level:
+            return Feedback(False, f"depth {depth} reaches {level} on the training data only; use the "
+                                   "held-out column 'fidelity (test)'")
     if depth in depths and fid[depths == depth][0] >= level:
-        return Feedback(False, f"depth {depth} reaches the level, but depth {expected} does too")
+        return Feedback(False, f"depth {depth} reaches the level, but a smaller depth does too: take the "
+                               "*smallest* depth whose held-out fidelity is at least the level")
     if depth in depths:
         return Feedback(False, f"depth {depth} has a held-out fidelity of "
-                               f"{fid[depths == depth][0]:.3f}, below {level}")
+                               f"{fid[depths == depth][0]:.3f}, below {level}: look further down the table")
     return Feedback(False, f"depth {depth} is not in the table (depths {depths.min()}-{depths.max()})")
