@@ -21,7 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 JB_FLAGS := -W -n --keep-going
 PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: all install lint unit execute reproduce book book-student student-notebooks nbgrader classroom test nbval lab bench bench-test clean
+.PHONY: all install lint unit execute reproduce grade book book-student student-notebooks nbgrader classroom test nbval lab bench bench-test clean
 
 all: book
 
@@ -63,7 +63,7 @@ nbgrader: $(STAMP)
 classroom: $(STAMP)
 	$(BIN)/python tools/classroom.py student _build/student_notebooks
 	$(BIN)/python tools/classroom.py run-student _build/student_notebooks
-	$(BIN)/python tools/classroom.py grade _build/nbgrader_check ch01 ch03
+	$(MAKE) --no-print-directory grade
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -81,17 +81,29 @@ nbval: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python tools/notebooks.py execute
 
-# Execution 2: nbval runs the executed notebooks again and requires the same outputs; only cells
-# tagged nbval-ignore-output (timings) are exempt, and tools/nbval_sanitize.cfg masks memory addresses.
+# Execution 2, on the student notebooks: each chapter with its solutions removed, made from the
+# executed chapters with their outputs, runs again in a fresh kernel under nbval, which requires
+# every cell to print what the book printed (so the chapter reproduces, and a student's notebook
+# runs to the end with each starter cell's checker answering "Not yet", as in the book). Only
+# cells tagged nbval-ignore-output (timings) are exempt; tools/nbval_sanitize.cfg masks memory
+# addresses. The solutions themselves ran, with their hidden checks, in execution 1.
 reproduce: execute
-	rm -rf _build/executed
+	rm -rf _build/executed _build/student_executed
 	$(BIN)/python tools/notebooks.py export _build/executed
-	$(PYTEST) -n 2 --dist loadfile --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg _build/executed
+	$(BIN)/python tools/classroom.py student _build/student_executed --from _build/executed
+	$(PYTEST) -n 2 --dist loadfile --nbval --nbval-sanitize-with tools/nbval_sanitize.cfg _build/student_executed
+	$(BIN)/python tools/classroom.py check-not-yet _build/student_executed
+
+# nbgrader on two chapters (one without TensorFlow): a solved submission gets full marks, the
+# unanswered release none, and feedback is written for both.
+grade: $(STAMP)
+	$(BIN)/python tools/classroom.py grade _build/nbgrader_check ch01 ch03
 
 test: unit execute
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	$(MAKE) --no-print-directory book-student
 	$(MAKE) --no-print-directory reproduce
+	$(MAKE) --no-print-directory grade
 	$(PYTEST) tests -m "book or browser"
 
 # jupyterlab-myst renders the MyST markup; tools/jupyterlab (added to JUPYTER_CONFIG_PATH, so the

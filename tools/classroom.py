@@ -1,12 +1,18 @@
 """The book in a classroom: student notebooks without solutions, and an nbgrader course.
 
     python tools/classroom.py student DEST             # one notebook per chapter, every solution removed
+    python tools/classroom.py student DEST --from DIR  # the same from executed chapters, outputs kept
     python tools/classroom.py nbgrader DEST            # an nbgrader course: source/chNN/NN_name.ipynb
     python tools/classroom.py run-student DIR           # execute every student notebook in DIR, check
                                                          # that nothing raises and each checker says "Not yet"
+    python tools/classroom.py check-not-yet DIR         # the same check on executed student notebooks
+                                                         # (their stored outputs; no execution)
     python tools/classroom.py grade DEST chNN [chNN ...]
         # release those assignments, autograde a fully solved and an unanswered submission of
         # each, write feedback, and print (and check) the scores
+    python tools/classroom.py timings [--write]
+        # execute every chapter with its solutions, time each exercise's cells, print the table
+        # (with --write: put it into book/teachers.md between its exercise-times markers)
 
 The chapters mark each exercise the same way: a markdown cell with a ```` ```{exercise} ```` block
 and its ``:label:``; a starter code cell; the solution between ```` ```{solution-start} label ````
@@ -20,7 +26,7 @@ and ```` ```{solution-end} ```` (its prose and its code cells); then a hidden ce
   starter cell (the release replaces it with a stub), and the hidden check becomes a graded test
   cell worth one point whose asserts are hidden tests (the release shows no test at all).
 
-Nothing here executes a chapter except ``grade``.
+Nothing here executes a chapter except ``run-student``, ``grade`` and ``timings``.
 """
 from __future__ import annotations
 
@@ -116,8 +122,12 @@ def _clean(nb):
     return nb
 
 
-def student_notebook(nb):
-    """The chapter with every solution removed: its prose, its code and the hidden check of it."""
+def student_notebook(nb, *, keep_outputs: bool = False):
+    """The chapter with every solution removed: its prose, its code and the hidden check of it.
+
+    With ``keep_outputs`` (for an executed chapter) the remaining cells keep their outputs, so that
+    nbval can check that the student notebook, run on its own, prints what the book printed.
+    """
     drop: set[int] = set()
     keep_text: dict[int, str] = {}
     for ex in exercises(nb):
@@ -127,7 +137,7 @@ def student_notebook(nb):
             keep_text[ex.solution_cells[-1]] = _end_remainder(last.source)
         if ex.check_cell is not None:
             drop.add(ex.check_cell)
-    out = _clean(nb)
+    out = copy.deepcopy(nb) if keep_outputs else _clean(nb)
     cells = []
     for i, cell in enumerate(out.cells):
         if i in keep_text:
@@ -204,12 +214,19 @@ def assignment_name(path: Path) -> str:
     return "ch" + path.name[:2]
 
 
-def write_student(dest: Path) -> list[Path]:
+def write_student(dest: Path, source: Path | None = None) -> list[Path]:
+    """Write the student notebook of every chapter to ``dest``.
+
+    From the repository's chapters (no outputs), or with ``source`` from the executed chapters in
+    that folder (``tools/notebooks.py export``), keeping their outputs.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     written = []
     for path in toc_notebooks():
+        origin = path if source is None else Path(source) / path.name
         target = dest / path.name
-        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target)
+        nbformat.write(student_notebook(nbformat.read(origin, as_version=4), keep_outputs=source is not None),
+                       target)
         written.append(target)
     return written
 
@@ -254,34 +271,42 @@ def _nbgrader(dest: Path, *args: str) -> None:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def grade(dest: Path, names: list[str]) -> dict[str, dict[str, tuple[float, float]]]:
-    """Release, autograde a solved and an unanswered submission of each assignment, write feedback."""
+def _grade_one(args: tuple[str, str]) -> tuple[str, dict[str, tuple[float, float]]]:
+    """Grade one assignment in its own course folder ``dest/name`` (its own gradebook)."""
     import shutil
 
     from nbgrader.api import Gradebook
 
-    _with_venv_path()
-    dest = dest.resolve()
+    dest, name = Path(args[0]) / args[1], args[1]
+    shutil.rmtree(dest, ignore_errors=True)
     write_course(dest)
     db = dest / "gradebook.db"
-    db.unlink(missing_ok=True)
-    for folder in ("release", "submitted", "autograded", "feedback"):
-        shutil.rmtree(dest / folder, ignore_errors=True)
     for student in ("solved", "unanswered"):
         _nbgrader(dest, "db", "student", "add", student)
-    scores: dict[str, dict[str, tuple[float, float]]] = {}
-    for name in names:
-        _nbgrader(dest, "db", "assignment", "add", name)
-        _nbgrader(dest, "generate_assignment", name, "--force")
-        for student, folder in (("solved", "source"), ("unanswered", "release")):
-            target = dest / "submitted" / student / name
-            shutil.copytree(dest / folder / name, target)
-        _nbgrader(dest, "autograde", name, "--force")
-        _nbgrader(dest, "generate_feedback", name, "--force")
-        with Gradebook(f"sqlite:///{db}") as gb:
-            scores[name] = {s: (gb.find_submission(name, s).score, gb.find_submission(name, s).max_score)
-                            for s in ("solved", "unanswered")}
-    return scores
+    _nbgrader(dest, "db", "assignment", "add", name)
+    _nbgrader(dest, "generate_assignment", name, "--force")
+    for student, folder in (("solved", "source"), ("unanswered", "release")):
+        shutil.copytree(dest / folder / name, dest / "submitted" / student / name)
+    _nbgrader(dest, "autograde", name, "--force")
+    _nbgrader(dest, "generate_feedback", name, "--force")
+    with Gradebook(f"sqlite:///{db}") as gb:
+        return name, {s: (gb.find_submission(name, s).score, gb.find_submission(name, s).max_score)
+                      for s in ("solved", "unanswered")}
+
+
+def grade(dest: Path, names: list[str]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Release, autograde a solved and an unanswered submission of each assignment, write feedback.
+
+    Each assignment is graded in a course folder of its own, ``dest/chNN`` (two at a time): the
+    release, the two submissions, the autograded notebooks, the feedback and the gradebook.
+    """
+    from multiprocessing import Pool
+
+    _with_venv_path()
+    dest = dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    with Pool(min(2, len(names))) as pool:
+        return dict(pool.map(_grade_one, [(str(dest), name) for name in names]))
 
 
 def _run_one(path_str: str) -> tuple[str, str | None, list[str], float]:
@@ -299,6 +324,15 @@ def _run_one(path_str: str) -> tuple[str, str | None, list[str], float]:
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as exc:
         return path.name, str(exc).splitlines()[-1][:300], [], time.perf_counter() - start
+    return path.name, None, silent_exercises(nb), time.perf_counter() - start
+
+
+def silent_exercises(nb) -> list[str]:
+    """The exercises of an executed student notebook whose starter cell did not answer "Not yet".
+
+    An exercise passes when its starter cell holds a live (not commented) checker call and the
+    cell's output says "Not yet".
+    """
     silent = []
     for ex in exercises_of_student(nb):
         cell = nb.cells[ex.starter_cell] if ex.starter_cell is not None else None
@@ -308,7 +342,21 @@ def _run_one(path_str: str) -> tuple[str, str | None, list[str], float]:
             o.get("text", "") + "".join(str(v) for v in o.get("data", {}).values()) for o in cell.outputs)
         if not live or "Not yet" not in text:
             silent.append(ex.label)
-    return path.name, None, silent, time.perf_counter() - start
+    return silent
+
+
+def check_not_yet(folder: Path) -> int:
+    """Check the stored outputs of executed student notebooks: every exercise answers "Not yet"."""
+    n_ex = 0
+    failed = []
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        n_ex += len(exercises_of_student(nb))
+        failed += [f"{path.name}: {label}" for label in silent_exercises(nb)]
+    print(f"{n_ex - len(failed)} of {n_ex} exercises answer 'Not yet' from a live checker call in their starter cell")
+    for line in failed:
+        print(f"  no live checker call answering 'Not yet': {line}")
+    return 1 if failed or not n_ex else 0
 
 
 def exercises_of_student(nb) -> list[Exercise]:
@@ -344,9 +392,84 @@ def run_student(folder: Path, *, require_not_yet: bool = True) -> int:
     return 1 if failed else 0
 
 
+TIMES_START, TIMES_END = "<!-- exercise-times:start -->", "<!-- exercise-times:end -->"
+TEACHERS = ROOT / "book" / "teachers.md"
+
+
+def solution_lines(ex: Exercise) -> int:
+    """Lines of solution code, without blank lines, comments and the checker call."""
+    return sum(1 for src in ex.solution_code for line in src.splitlines()
+               if line.strip() and not line.lstrip().startswith("#") and not CHECKER_CALL.search(line))
+
+
+def _seconds(cell) -> float:
+    from datetime import datetime
+
+    t = cell.metadata.get("execution", {})
+    if "iopub.execute_input" not in t or "shell.execute_reply" not in t:
+        return 0.0
+    start, end = (datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+                  for k in ("iopub.execute_input", "shell.execute_reply"))
+    return (end - start).total_seconds()
+
+
+def _time_one(path_str: str) -> list[tuple[str, str, int, float]]:
+    """Execute one chapter with its solutions; (chapter, label, solution lines, seconds) per exercise."""
+    from nbclient import NotebookClient
+
+    path = Path(path_str)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    rows = []
+    for ex in exercises(nb):
+        cells = [ex.starter_cell, *ex.solution_cells, ex.check_cell]
+        seconds = sum(_seconds(nb.cells[i]) for i in cells if i is not None and nb.cells[i].cell_type == "code")
+        rows.append((path.stem, ex.label, solution_lines(ex), seconds))
+    return rows
+
+
+def exercise_times() -> list[tuple[str, str, int, float]]:
+    """Every exercise of the book, timed on a run of the chapters with their solutions (two at a time)."""
+    from multiprocessing import Pool
+
+    with Pool(2) as pool:
+        return [row for rows in pool.map(_time_one, [str(p) for p in toc_notebooks()]) for row in rows]
+
+
+def times_table(rows: list[tuple[str, str, int, float]]) -> str:
+    """The Markdown table of :func:`exercise_times` for the teachers' page."""
+    import platform
+
+    lines = [f"Measured by `python tools/classroom.py timings` on {platform.machine()} with "
+             f"{os.cpu_count()} cores: the seconds a solved exercise's cells take to run (its starter "
+             "cell, the solution and the check), and the lines of code a solution has (without "
+             "comments and the checker call).", "",
+             "| exercise | chapter | solution lines | run time (s) |", "|---|---|---:|---:|"]
+    lines += [f"| {{ref}}`{label}` | {chapter[:2]} | {n} | {sec:.1f} |" for chapter, label, n, sec in rows]
+    return "\n".join(lines)
+
+
+def write_times(table: str, page: Path = TEACHERS) -> None:
+    """Put ``table`` between the exercise-times markers of the teachers' page."""
+    text = page.read_text(encoding="utf-8")
+    if TIMES_START not in text or TIMES_END not in text:
+        raise ValueError(f"{page} has no {TIMES_START} ... {TIMES_END} block")
+    head, rest = text.split(TIMES_START, 1)
+    _, tail = rest.split(TIMES_END, 1)
+    page.write_text(f"{head}{TIMES_START}\n{table}\n{TIMES_END}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "student":
-        print(f"wrote {len(write_student(Path(argv[1])))} student notebooks to {argv[1]}")
+    if argv and argv[0] == "timings" and set(argv[1:]) <= {"--write"}:
+        table = times_table(exercise_times())
+        print(table)
+        if "--write" in argv:
+            write_times(table)
+        return 0
+    if len(argv) in (2, 4) and argv[0] == "student" and (len(argv) == 2 or argv[2] == "--from"):
+        source = Path(argv[3]) if len(argv) == 4 else None
+        print(f"wrote {len(write_student(Path(argv[1]), source))} student notebooks to {argv[1]}")
         return 0
     if len(argv) == 2 and argv[0] == "nbgrader":
         names = write_course(Path(argv[1]))
@@ -354,6 +477,8 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) in (2, 3) and argv[0] == "run-student":
         return run_student(Path(argv[1]), require_not_yet="--allow-silent" not in argv)
+    if len(argv) == 2 and argv[0] == "check-not-yet":
+        return check_not_yet(Path(argv[1]))
     if len(argv) >= 3 and argv[0] == "grade":
         scores = grade(Path(argv[1]), argv[2:])
         ok = True

@@ -1,4 +1,4 @@
-"""The maintainer scripts: exercise index, student-edition config."""
+"""The maintainer scripts: exercise index, student-edition config, classroom, JupyterLab citations."""
 from __future__ import annotations
 
 import subprocess
@@ -10,6 +10,7 @@ import yaml
 from bookpages import ROOT, notebook_pages, source_of
 
 sys.path.insert(0, str(ROOT / "tools"))
+import classroom  # noqa: E402
 import exercise_index  # noqa: E402
 import student_config  # noqa: E402
 
@@ -165,3 +166,67 @@ def test_lab_template_adds_the_script_once_and_keeps_the_template(tmp_path):
     assert '{"k": {"label"' in rendered
     with pytest.raises(ValueError, match="index_html"):
         citations.lab_template("<html></html>", {})
+
+
+def test_teachers_page_times_every_exercise_of_the_book():
+    import re
+
+    text = (ROOT / "book" / "teachers.md").read_text(encoding="utf-8")
+    block = text.split(classroom.TIMES_START, 1)[1].split(classroom.TIMES_END, 1)[0]
+    timed = re.findall(r"^\| \{ref\}`([\w-]+)` \| \d\d \| \d+ \| \d+\.\d \|$", block, re.M)
+    book = [ex.label for page in notebook_pages() for ex in exercise_index.exercises_of(page)]
+    assert timed == book, f"re-measure with tools/classroom.py timings --write: missing {set(book) - set(timed)}"
+
+
+# --------------------------------------------------------------------------- classroom
+
+def _chapter(starter: str, starter_output: str):
+    import nbformat.v4 as v4
+
+    starter_cell = v4.new_code_cell(starter, outputs=[v4.new_output("stream", name="stdout", text=starter_output)])
+    return v4.new_notebook(cells=[
+        v4.new_code_cell("x = 1", outputs=[v4.new_output("stream", name="stdout", text="body\n")]),
+        v4.new_markdown_cell("```{exercise} Double\n:label: ex-99-double\n\nDouble x.\n```"),
+        starter_cell,
+        v4.new_markdown_cell("```{solution-start} ex-99-double\n:class: dropdown\n```\nMultiply."),
+        v4.new_code_cell("# the answer\ny = 2 * x\n\nch99.check_double(y)"),
+        v4.new_markdown_cell("```{solution-end}\n```"),
+        v4.new_code_cell("assert ch99.check_double(y)", metadata={"tags": ["remove-cell"]}),
+    ])
+
+
+def test_student_notebook_drops_the_solution_and_keeps_outputs_only_when_asked():
+    nb = _chapter("y = None\nch99.check_double(y)", "❌ Not yet: y is None\n")
+    plain = classroom.student_notebook(nb)
+    kept = classroom.student_notebook(nb, keep_outputs=True)
+    for out in (plain, kept):
+        assert [c.source for c in out.cells] == [nb.cells[i].source for i in (0, 1, 2)]
+    assert all(not c.get("outputs") for c in plain.cells)
+    assert kept.cells[2].outputs[0]["text"] == "❌ Not yet: y is None\n"
+    assert nb.cells[2].outputs, "the chapter itself is not changed"
+    assert classroom.silent_exercises(kept) == []
+    assert classroom.solution_lines(classroom.exercises(nb)[0]) == 1  # no comment, blank or checker line
+
+
+@pytest.mark.parametrize("starter, output", [
+    ("y = None\n# ch99.check_double(y)", "❌ Not yet: y is None\n"),   # the call is commented out
+    ("y = None\nch99.check_double(y)", "✅ Correct\n"),                 # the placeholder passes
+    ("y = None", ""),                                                    # no checker call at all
+])
+def test_an_exercise_whose_starter_does_not_answer_not_yet_is_reported(starter, output, tmp_path):
+    nb = classroom.student_notebook(_chapter(starter, output), keep_outputs=True)
+    assert classroom.silent_exercises(nb) == ["ex-99-double"]
+    import nbformat
+
+    nbformat.write(nb, tmp_path / "99_x.ipynb")
+    assert classroom.check_not_yet(tmp_path) == 1
+
+
+def test_write_times_replaces_only_the_marked_block(tmp_path):
+    page = tmp_path / "teachers.md"
+    page.write_text(f"intro\n{classroom.TIMES_START}\nold\n{classroom.TIMES_END}\nrest\n", encoding="utf-8")
+    classroom.write_times("| new |", page)
+    assert page.read_text(encoding="utf-8") == f"intro\n{classroom.TIMES_START}\n| new |\n{classroom.TIMES_END}\nrest\n"
+    (tmp_path / "bare.md").write_text("no markers", encoding="utf-8")
+    with pytest.raises(ValueError, match="exercise-times"):
+        classroom.write_times("x", tmp_path / "bare.md")
