@@ -10,26 +10,12 @@ from known_models import additive_model
 
 from xai_tutorial import agreement, text_shap
 from xai_tutorial.exercises import ch07
+from checker_asserts import not_yet, rejected
 
 # shap's plotting module, imported with shap, uses matplotlib calls that matplotlib 3.11 marks as pending deprecation
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 
 # tiny_clf (a small trained text classifier) comes from tests/conftest.py
-
-
-def rejected(fb, words, *hidden):
-    """fb is a "Not yet" whose message contains ``words`` and none of the ``hidden`` texts."""
-    assert not fb, fb
-    assert str(fb).startswith("Not yet: ")
-    assert words in fb.message, (words, fb.message)
-    for text in hidden:
-        assert text not in fb.message, (text, fb.message)
-    return True
-
-
-def not_yet(fb):
-    assert not fb and str(fb).startswith("Not yet"), fb
-    return True
 
 
 # --------------------------------------------------------------------------- masker

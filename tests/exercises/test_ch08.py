@@ -10,16 +10,7 @@ import pytest
 
 from xai_tutorial import attention, data
 from xai_tutorial.exercises import ch08
-
-
-def rejected(fb, words, *hidden):
-    """fb is a "Not yet" whose message contains ``words`` and none of the ``hidden`` texts."""
-    assert not fb, fb
-    assert str(fb).startswith("Not yet: ")
-    assert words in fb.message, (words, fb.message)
-    for text in hidden:
-        assert text not in fb.message, (text, fb.message)
-    return True
+from checker_asserts import rejected
 
 
 # --------------------------------------------------------------------------- patches

@@ -12,23 +12,9 @@ from scipy.special import rel_entr
 
 from xai_tutorial import attention_interventions
 from xai_tutorial.exercises import ch09
+from checker_asserts import not_yet, rejected
 
 # planted_split and planted_clf (a trained text classifier) come from tests/conftest.py
-
-
-def rejected(fb, words, *hidden):
-    """fb is a "Not yet" whose message contains ``words`` and none of the ``hidden`` texts."""
-    assert not fb, fb
-    assert str(fb).startswith("Not yet: ")
-    assert words in fb.message, (words, fb.message)
-    for text in hidden:
-        assert text not in fb.message, (text, fb.message)
-    return True
-
-
-def not_yet(fb):
-    assert not fb and str(fb).startswith("Not yet"), fb
-    return True
 
 
 # --------------------------------------------------------------------------- JSD

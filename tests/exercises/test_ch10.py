@@ -11,19 +11,10 @@ from scipy.special import expit
 
 from xai_tutorial import perturbation
 from xai_tutorial.exercises import ch10
+from checker_asserts import rejected
 
 RIGHT_CURVE = expit(np.array([1.0, -1.0, -1.0, -1.5, 0.0]))
 COMP, SUFF = expit(1.0) - expit(-1.0), expit(1.0) - expit(2.0)
-
-
-def rejected(fb, words, *hidden):
-    """fb is a "Not yet" whose message contains ``words`` and none of the ``hidden`` texts."""
-    assert not fb, fb
-    assert str(fb).startswith("Not yet: ")
-    assert words in fb.message, (words, fb.message)
-    for text in hidden:
-        assert text not in fb.message, (text, fb.message)
-    return True
 
 
 def hidden_numbers(values):

@@ -7,20 +7,11 @@ from sklearn.linear_model import LogisticRegression
 
 from xai_tutorial import shapley
 from xai_tutorial.exercises import ch11
+from checker_asserts import rejected
 
 A = np.array([0.70, 0.10, 0.10, 0.10])
 V = np.array([[0.01, 0.0], [4.0, 1.0], [0.5, -0.2], [0.3, 0.1]])
 OUT = (A[:, None] * V).sum(0)
-
-
-def rejected(fb, words, *hidden):
-    """fb is a "Not yet" whose message contains ``words`` and none of the ``hidden`` texts."""
-    assert not fb, fb
-    assert str(fb).startswith("Not yet: ")
-    assert words in fb.message, (words, fb.message)
-    for text in hidden:
-        assert text not in fb.message, (text, fb.message)
-    return True
 
 
 # --------------------------------------------------------------------------- contribution
