@@ -27,7 +27,7 @@ import numpy as np
 
 from ._validation import as_int_array, check_choice, check_int, check_number
 from .forward import call_in_batches
-from .vision import ClassTokenAndPosition
+from .vision import ClassTokenAndPosition, _encoder_sizes, _initialise
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 from keras import ops  # noqa: E402
@@ -167,36 +167,6 @@ def sincos_positions(n: int, dim: int, *, max_period: float = 100.0) -> np.ndarr
     return np.pad(code, ((0, 0), (0, dim - 2 * q)))
 
 
-def _initialise(model: keras.Model, seed: int, position: np.ndarray | None = None) -> None:
-    """Draw every weight of ``model`` from seeded Keras initializers, one seed per weight.
-
-    Keras' ``MultiHeadAttention`` clones its initializer for the query, key and value projections;
-    an int-seeded initializer would then start them equal. Seeding each weight on its own keeps
-    the model deterministic without that symmetry and without touching global random state.
-    ``position``, of shape (seq_len, dim), if given, is the initial position embedding of the
-    tokens ([CLS] gets code 0).
-    """
-    for i, w in enumerate(model.weights):
-        name = w.path.split("/")[-1]
-        s = seed * 1009 + i
-        if name in ("bias", "beta"):
-            value = np.zeros(w.shape)
-        elif name == "gamma":
-            value = np.ones(w.shape)
-        elif name == "position" and position is not None:
-            value = np.concatenate([np.zeros((1, position.shape[1])), position])[None]
-        elif name in ("cls_token", "position"):
-            value = keras.initializers.TruncatedNormal(stddev=0.02, seed=s)(w.shape)
-        elif name == "embeddings":
-            # unit scale, like the sine-cosine position codes: neither drowns the other at the start
-            value = keras.initializers.RandomNormal(stddev=1.0, seed=s)(w.shape)
-        elif name == "kernel":
-            value = keras.initializers.GlorotUniform(seed=s)(w.shape)
-        else:  # pragma: no cover - every weight of this model is one of the above
-            raise RuntimeError(f"no initialiser for weight {w.path!r}")
-        w.assign(ops.cast(value, w.dtype))
-
-
 def build_text_transformer(vocab_size: int, seq_len: int, *, n_classes: int = 2, dim: int = 32,
                            depth: int = 2, heads: int = 2, mlp_dim: int | None = None,
                            position_init: str = "sincos", seed: int = 0) -> TextTransformer:
@@ -238,13 +208,7 @@ def build_text_transformer(vocab_size: int, seq_len: int, *, n_classes: int = 2,
     vocab_size = check_int(vocab_size, "vocab_size", 2)
     seq_len = check_int(seq_len, "seq_len", 1)
     n_classes = check_int(n_classes, "n_classes", 1)
-    dim = check_int(dim, "dim", 1)
-    depth = check_int(depth, "depth", 1)
-    heads = check_int(heads, "heads", 1)
-    if dim % heads:
-        raise ValueError(f"dim must be divisible by heads (each head gets dim // heads features), got "
-                         f"dim={dim} and heads={heads}")
-    mlp_dim = 2 * dim if mlp_dim is None else check_int(mlp_dim, "mlp_dim", 1)
+    dim, depth, heads, mlp_dim = _encoder_sizes(dim, depth, heads, mlp_dim)
     check_choice(position_init, "position_init", ("sincos", "random"))
     if position_init == "sincos" and dim < 2:
         raise ValueError(f"position_init='sincos' needs dim >= 2, got dim={dim}; use position_init='random'")

@@ -177,8 +177,9 @@ def _initialise(model: keras.Model, seed: int, position: np.ndarray | None = Non
     Keras' ``MultiHeadAttention`` clones its initializer for the query, key and value
     projections; an int-seeded initializer would then give ``W_Q = W_K = W_V`` at the start.
     Seeding each weight on its own keeps the model deterministic without that symmetry and
-    without touching any global random state. ``position``, of shape (n_patches, dim), if
-    given, is the initial position embedding of the patches.
+    without touching any global random state. ``position``, of shape (n_patches, dim) (or
+    (seq_len, dim) for :mod:`xai_tutorial.transformer`, which shares this function), if given, is
+    the initial position embedding of the patches or tokens.
     """
     for i, w in enumerate(model.weights):
         name = w.path.split("/")[-1]
@@ -190,11 +191,26 @@ def _initialise(model: keras.Model, seed: int, position: np.ndarray | None = Non
             value = np.concatenate([np.zeros((1, position.shape[1])), position])[None]
         elif name in ("cls_token", "position"):
             value = keras.initializers.TruncatedNormal(stddev=0.02, seed=seed * 1009 + i)(w.shape)
+        elif name == "embeddings":
+            # token embeddings (the text transformer): unit scale, like the sine-cosine position
+            # codes, so that neither drowns the other at the start
+            value = keras.initializers.RandomNormal(stddev=1.0, seed=seed * 1009 + i)(w.shape)
         elif name == "kernel":
             value = keras.initializers.GlorotUniform(seed=seed * 1009 + i)(w.shape)
         else:  # not a weight of ours (none today): keep what Keras made
             continue
         w.assign(ops.cast(value, w.dtype))
+
+
+def _encoder_sizes(dim: int, depth: int, heads: int, mlp_dim: int | None) -> tuple[int, int, int, int]:
+    """Check the sizes of a transformer encoder (this ViT's, or the text transformer's); ``mlp_dim`` None is 2 dim."""
+    dim = check_int(dim, "dim", 1)
+    depth = check_int(depth, "depth", 1)
+    heads = check_int(heads, "heads", 1)
+    if dim % heads:
+        raise ValueError(f"dim must be divisible by heads (each head gets dim // heads features), "
+                         f"got dim={dim} and heads={heads}")
+    return dim, depth, heads, 2 * dim if mlp_dim is None else check_int(mlp_dim, "mlp_dim", 1)
 
 
 def build_tiny_vit(n_patches: int, patch_dim: int, n_classes: int, *, dim: int = 32, depth: int = 2,
@@ -240,13 +256,7 @@ def build_tiny_vit(n_patches: int, patch_dim: int, n_classes: int, *, dim: int =
     n_patches = check_int(n_patches, "n_patches", 1)
     patch_dim = check_int(patch_dim, "patch_dim", 1)
     n_classes = check_int(n_classes, "n_classes", 2)
-    dim = check_int(dim, "dim", 1)
-    depth = check_int(depth, "depth", 1)
-    heads = check_int(heads, "heads", 1)
-    if dim % heads:
-        raise ValueError(f"dim must be divisible by heads (each head gets dim // heads features), "
-                         f"got dim={dim} and heads={heads}")
-    mlp_dim = 2 * dim if mlp_dim is None else check_int(mlp_dim, "mlp_dim", 1)
+    dim, depth, heads, mlp_dim = _encoder_sizes(dim, depth, heads, mlp_dim)
     dropout = check_number(dropout, "dropout", low=0, high=1, high_open=True)
     check_choice(position_init, "position_init", ("sincos", "random"))
     position = None

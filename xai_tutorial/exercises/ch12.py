@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import attention as _attention
 from .. import transformer_attribution as _ta
-from .core import Feedback, answer_array, check_array, checker
+from .core import Feedback, NotYet, answer_array, check_array, checker
 
 __all__ = ["TOY_TOKENS", "TOY_A1", "TOY_A2", "TOY_G1", "TOY_G2", "toy_maps", "toy_gradients",
            "check_rollout_row", "check_flow_row", "check_chefer_row"]
@@ -59,17 +59,17 @@ def _augmented(a: np.ndarray, residual_weight: float = 0.5, normalise: bool = Tr
     return aug / aug.sum(axis=1, keepdims=True) if normalise else aug
 
 
-def _row(answer: Any, name: str) -> np.ndarray | Feedback:
-    """The answer as a row of three numbers, or a Feedback that says why it is not one."""
+def _row(answer: Any, name: str) -> np.ndarray:
+    """The answer as a row of three numbers, or stop with a "Not yet" that says why it is not one."""
     arr = answer_array(answer, name, what="a row of three numbers, one per position [CLS], not, good")
     if arr.shape == (3, 3):
-        return Feedback(False, f"{name} is a whole (3, 3) matrix; the explanation of the classifier is "
-                               "its row 0, the row of [CLS]")
+        raise NotYet(f"{name} is a whole (3, 3) matrix; the explanation of the classifier is "
+                     "its row 0, the row of [CLS]")
     if arr.shape == (2,):
-        return Feedback(False, f"{name} has 2 values; keep all three positions, [CLS] included "
-                               "(column 0 is [CLS]'s share of itself)")
+        raise NotYet(f"{name} has 2 values; keep all three positions, [CLS] included "
+                     "(column 0 is [CLS]'s share of itself)")
     if arr.shape != (3,):
-        return Feedback(False, f"{name} has shape {arr.shape}; it needs one value per position, shape (3,)")
+        raise NotYet(f"{name} has shape {arr.shape}; it needs one value per position, shape (3,)")
     return arr
 
 
@@ -81,8 +81,6 @@ def _near(a: np.ndarray, b: np.ndarray) -> bool:
 def check_rollout_row(row: Any) -> Feedback:
     """Check the rollout row of [CLS] for the toy maps (residual weight 0.5, rows renormalised)."""
     arr = _row(row, "the rollout row")
-    if isinstance(arr, Feedback):
-        return arr
     maps = toy_maps()
     expected = _attention.attention_rollout(maps, residual_weight=0.5)[0, 0]
     if _near(arr, expected):
@@ -110,8 +108,6 @@ def check_rollout_row(row: Any) -> Feedback:
 def check_flow_row(row: Any) -> Feedback:
     """Check the attention flow from [CLS] at the top to each input position for the toy maps."""
     arr = _row(row, "the flow row")
-    if isinstance(arr, Feedback):
-        return arr
     maps = toy_maps()
     expected = _ta.attention_flow_values(maps, output=0, residual_weight=0.5)[0]
     if _near(arr, expected):
@@ -140,8 +136,6 @@ def check_flow_row(row: Any) -> Feedback:
 def check_chefer_row(row: Any) -> Feedback:
     """Check the gradient-weighted relevance of Chefer et al. (row 0 of R) for the toy maps and gradients."""
     arr = _row(row, "the relevance row")
-    if isinstance(arr, Feedback):
-        return arr
     expected = _ta.chefer_relevance_matrix(toy_maps(), toy_gradients())[0, 0]
     if _near(arr, expected):
         return Feedback(True, "R starts at I and each layer adds (∇A ⊙ A)^+ · R. The second layer's "
