@@ -1,6 +1,7 @@
 """Execute the book's notebooks into the build's execution cache, on every core, and export them.
 
     python tools/notebooks.py execute          # run every notebook of _toc.yml not yet cached
+    python tools/notebooks.py execute NB ...   # only these notebooks (if not yet cached)
     python tools/notebooks.py export DEST      # write the executed notebooks (with outputs) to DEST
 
 ``execute`` is the first of the two executions of ``make test``: it runs every cell (hidden
@@ -55,11 +56,18 @@ def cache():
     return get_cache(str(ROOT / config()["execute"]["cache"]))
 
 
-def execute() -> int:
+def execute(only: list[str] | None = None) -> int:
     from jupyter_cache.executors import load_executor
 
     c = cache()
     notebooks = toc_notebooks()
+    if only:
+        wanted = {Path(p).resolve() for p in only}
+        unknown = wanted - {p.resolve() for p in notebooks}
+        if unknown:
+            print(f"not notebooks of _toc.yml: {sorted(map(str, unknown))}", file=sys.stderr)
+            return 2
+        notebooks = [p for p in notebooks if p.resolve() in wanted]
     todo = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
@@ -122,8 +130,8 @@ def export(dest: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["execute"] and len(argv) == 1:
-        return execute()
+    if argv[:1] == ["execute"]:
+        return execute(argv[1:])
     if argv[:1] == ["export"] and len(argv) == 2:
         return export(Path(argv[1]))
     print(__doc__, file=sys.stderr)

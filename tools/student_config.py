@@ -16,15 +16,27 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def student_config(config: dict) -> dict:
-    """Return a copy of a jupyter-book config dict set up for the student edition."""
+def absolute_paths(config: dict) -> dict:
+    """Return a deep copy of a jupyter-book config dict whose paths work from any folder.
+
+    The execution cache, the bibliography and the local extensions are made absolute, so that a
+    variant of the config written under ``_build/`` builds the same book from the same cache.
+    """
     cfg = yaml.safe_load(yaml.safe_dump(config))  # deep copy
-    cfg["title"] = f"{cfg.get('title', 'Book')} (student edition)"
-    cfg.setdefault("sphinx", {}).setdefault("config", {})["student_edition"] = True
     cfg["execute"]["cache"] = str(ROOT / cfg["execute"].get("cache", "_build/.jupyter_cache"))
     cfg["bibtex_bibfiles"] = [str(ROOT / b) for b in cfg.get("bibtex_bibfiles", [])]
-    exts = cfg["sphinx"].get("local_extensions", {})
+    exts = cfg.setdefault("sphinx", {}).get("local_extensions", {})
     cfg["sphinx"]["local_extensions"] = {k: str(ROOT / v) for k, v in exts.items()}
+    return cfg
+
+
+def student_config(config: dict) -> dict:
+    """Return a copy of a jupyter-book config dict set up for the student edition."""
+    cfg = absolute_paths(config)
+    cfg["title"] = f"{cfg.get('title', 'Book')} (student edition)"
+    sphinx_cfg = cfg["sphinx"].setdefault("config", {})
+    sphinx_cfg["student_edition"] = True
+    sphinx_cfg["edition"] = ""  # no link to the Chinese edition, which has the solutions
     return cfg
 
 

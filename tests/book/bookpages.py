@@ -8,6 +8,10 @@ import sys
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 STUDENT = ROOT / "_build" / "student"
+ZH = ROOT / "_build" / "zh"
+# edition -> the folder of its HTML (the Chinese edition is built from the same sources by
+# `make book-zh`, tools/translations.py)
+EDITIONS = {"en": HTML, "zh": ZH}
 
 sys.path.insert(0, str(ROOT / "tools"))
 from notebooks import toc_files  # noqa: E402  (one reading of _toc.yml, shared with the tools)

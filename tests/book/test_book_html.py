@@ -1,4 +1,8 @@
-"""Checks of the built HTML book (run by `make test` after `jupyter-book build`)."""
+"""Checks of the built HTML book, both editions (run by `make test` after `jupyter-book build`).
+
+Every check that does not depend on the language runs on the English edition (``_build/html``) and
+on the Chinese one (``_build/zh``, from `make book-zh`); the ``edition`` fixture says which.
+"""
 from __future__ import annotations
 
 import os
@@ -8,9 +12,10 @@ import tempfile
 import pytest
 from bs4 import BeautifulSoup
 
-from bookpages import HTML, ROOT, notebook_pages, source_of, toc_files
+from bookpages import EDITIONS, HTML, ROOT, notebook_pages, source_of, toc_files
 
 pytestmark = pytest.mark.book
+IN_CI = bool(os.environ.get("CI"))
 
 if not (HTML / "index.html").exists():
     pytest.skip("the book is not built: run `make book` first", allow_module_level=True)
@@ -21,11 +26,26 @@ MACHINE_PATH = re.compile(
         r"/tmp/", r"/var/folders/", re.escape(tempfile.gettempdir() + os.sep), re.escape(str(ROOT)),
     ])
 )
+# the sections every chapter has, as each edition names them
+SECTIONS = {"en": ("Learning objectives", "Summary", "Exercises", "References"),
+            "zh": ("学习目标", "小结", "练习", "参考文献")}
+FIGURE_NUMBER = {"en": r"^Fig\. \d+(\.\d+)*\s", "zh": r"^图 \d+(\.\d+)*\s"}
 WARNING_TEXT = re.compile(r"\b(\w+Warning|WARNING):|Traceback \(most recent call last\)")
 
 
-def soup(page: str) -> BeautifulSoup:
-    return BeautifulSoup((HTML / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.fixture(params=list(EDITIONS))
+def edition(request) -> str:
+    if not (EDITIONS[request.param] / "index.html").exists():
+        if request.param == "zh" and not IN_CI:
+            pytest.skip("the Chinese edition is not built: run `make book-zh`")
+        pytest.fail(f"the {request.param} edition is not built", pytrace=False)
+    return request.param
+
+
+def soup(page: str, edition: str = "en") -> BeautifulSoup:
+    return BeautifulSoup((EDITIONS[edition] / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
 
 
 def outputs_outside_raises_exception(doc: BeautifulSoup):
@@ -36,14 +56,14 @@ def outputs_outside_raises_exception(doc: BeautifulSoup):
 
 
 @pytest.mark.parametrize("page", toc_files())
-def test_every_toc_page_is_built(page):
-    assert (HTML / f"{page}.html").is_file(), f"{page} is in _toc.yml but has no HTML page"
+def test_every_toc_page_is_built(page, edition):
+    assert (EDITIONS[edition] / f"{page}.html").is_file(), f"{edition}: {page} is in _toc.yml but has no HTML page"
     source_of(page)
 
 
 @pytest.mark.parametrize("page", toc_files())
-def test_no_traceback_stderr_or_warning_outside_raises_exception_cells(page):
-    doc = soup(page)
+def test_no_traceback_stderr_or_warning_outside_raises_exception_cells(page, edition):
+    doc = soup(page, edition)
     for out in outputs_outside_raises_exception(doc):
         assert not out.select(".traceback, .output.error"), f"{page}: a traceback in a cell output"
         assert not out.select(".stderr"), f"{page}: an stderr output block: {out.get_text()[:200]}"
@@ -52,63 +72,65 @@ def test_no_traceback_stderr_or_warning_outside_raises_exception_cells(page):
 
 
 @pytest.mark.parametrize("page", toc_files())
-def test_no_machine_paths(page):
-    text = (HTML / f"{page}.html").read_text(encoding="utf-8")
+def test_no_machine_paths(page, edition):
+    text = (EDITIONS[edition] / f"{page}.html").read_text(encoding="utf-8")
     found = MACHINE_PATH.search(text)
     assert not found, f"{page}: a path of the building machine: {text[max(0, found.start() - 80):found.end() + 80]}"
 
 
 @pytest.mark.parametrize("page", notebook_pages())
-def test_every_notebook_page_shows_a_figure(page):
-    imgs = [img for out in soup(page).select("div.cell_output") for img in out.select("img")]
+def test_every_notebook_page_shows_a_figure(page, edition):
+    imgs = [img for out in soup(page, edition).select("div.cell_output") for img in out.select("img")]
     assert imgs, f"{page}: no figure in any cell output"
     for img in imgs:
         src = img.get("src", "")
-        assert src.startswith("data:") or (HTML / os.path.dirname(page) / src).resolve().is_file(), \
+        assert src.startswith("data:") or (EDITIONS[edition] / os.path.dirname(page) / src).resolve().is_file(), \
             f"{page}: figure {src} is missing"
 
 
 @pytest.mark.parametrize("page", notebook_pages())
-def test_raises_exception_cells_really_raise(page):
+def test_raises_exception_cells_really_raise(page, edition):
     """A cell tagged raises-exception must show its error (otherwise the tag hides nothing)."""
-    for cell in soup(page).select("div.cell.tag_raises-exception"):
+    for cell in soup(page, edition).select("div.cell.tag_raises-exception"):
         assert cell.select(".traceback, .output.error"), f"{page}: a raises-exception cell did not raise"
 
 
 @pytest.mark.parametrize("page", notebook_pages())
-def test_chapter_has_objectives_summary_exercises_references(page):
-    text = soup(page).get_text(" ")
-    for heading in ("Learning objectives", "Summary", "Exercises", "References"):
-        assert heading in text, f"{page}: no '{heading}' section"
-    assert len(soup(page).select("div.exercise")) >= 3, f"{page}: fewer than 3 exercises"
-    assert soup(page).select("a[href*='bibliography.html#id'], a[href*='bibliography.html']"), \
+def test_chapter_has_objectives_summary_exercises_references(page, edition):
+    doc = soup(page, edition)
+    text = doc.get_text(" ")
+    for heading in SECTIONS[edition]:
+        assert heading in text, f"{edition}: {page}: no '{heading}' section"
+    assert len(doc.select("div.exercise")) >= 3, f"{page}: fewer than 3 exercises"
+    assert doc.select("a[href*='bibliography.html#id'], a[href*='bibliography.html']"), \
         f"{page}: no citation linking to the bibliography"
 
 
-def test_no_todo_text_in_book():
+def test_no_todo_text_in_book(edition):
     for page in toc_files():
-        text = soup(page).get_text(" ")
+        text = soup(page, edition).get_text(" ")
         assert not re.search(r"\bTODO\b|\bTBD\b|lorem ipsum", text, re.I), f"{page}: placeholder text"
 
 
-def test_mathjax_is_served_from_the_book():
-    index = (HTML / "index.html").read_text(encoding="utf-8")
+def test_mathjax_is_served_from_the_book(edition):
+    index = (EDITIONS[edition] / "index.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/mathjax" not in index
-    assert (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert (EDITIONS[edition] / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
 
 @pytest.mark.parametrize("page", notebook_pages())
-def test_notebook_can_be_downloaded(page):
-    links = [a.get("href", "") for a in soup(page).select("a")]
+def test_notebook_can_be_downloaded(page, edition):
+    links = [a.get("href", "") for a in soup(page, edition).select("a")]
     ipynb = [h for h in links if h.endswith(f"{os.path.basename(page)}.ipynb")]
     assert ipynb, f"{page}: no download link to the notebook"
-    assert (HTML / os.path.dirname(page) / ipynb[0]).resolve().is_file(), f"{page}: {ipynb[0]} is not in the build"
+    assert (EDITIONS[edition] / os.path.dirname(page) / ipynb[0]).resolve().is_file(), \
+        f"{page}: {ipynb[0]} is not in the build"
 
 
-def test_previous_and_next_links_follow_the_toc():
+def test_previous_and_next_links_follow_the_toc(edition):
     pages = toc_files()
     for before, page, after in zip(pages, pages[1:], pages[2:]):
-        doc = soup(page)
+        doc = soup(page, edition)
         prev = doc.select_one("a.left-prev")
         nxt = doc.select_one("a.right-next")
         assert prev is not None and nxt is not None, f"{page}: no previous/next links"
@@ -117,25 +139,25 @@ def test_previous_and_next_links_follow_the_toc():
         assert nxt["href"].split("#")[0].endswith(f"{os.path.basename(after)}.html"), f"{page}: next is {nxt['href']}"
 
 
-def test_chapters_and_figures_are_numbered_and_glossary_terms_link():
+def test_chapters_and_figures_are_numbered_and_glossary_terms_link(edition):
     numbered = 0
     for page in notebook_pages():
-        doc = soup(page)
+        doc = soup(page, edition)
         number = doc.select_one("main section h1 span.section-number")
         if number is not None and re.match(r"^\d+\.", number.get_text(strip=True)):
             numbered += 1
         assert doc.select("a[href*='glossary.html#term-']"), f"{page}: no glossary term links"
     assert numbered >= len(notebook_pages()) - 1, "chapters are not numbered"
-    captions = [c.get_text(" ", strip=True) for p in notebook_pages() for c in soup(p).select("figcaption")]
+    captions = [c.get_text(" ", strip=True) for p in notebook_pages() for c in soup(p, edition).select("figcaption")]
     assert len(captions) >= len(notebook_pages()), "too few numbered figures"
-    bad = [c for c in captions if not re.match(r"^Fig\. \d+(\.\d+)*\s", c)]
+    bad = [c for c in captions if not re.match(FIGURE_NUMBER[edition], c)]
     assert not bad, bad[:3]
 
 
 @pytest.mark.parametrize("page", toc_files())
-def test_pages_load_nothing_from_the_internet(page):
+def test_pages_load_nothing_from_the_internet(page, edition):
     """The book must work offline: no script, stylesheet or widget state pointing elsewhere."""
-    doc = soup(page)
+    doc = soup(page, edition)
     remote = [t.get("src") or t.get("href") for t in doc.select("script[src], link[href]")
               if (t.get("src") or t.get("href") or "").startswith(("http://", "https://", "//"))
               and t.name == "script" or (t.name == "link" and "stylesheet" in (t.get("rel") or [])
@@ -143,3 +165,24 @@ def test_pages_load_nothing_from_the_internet(page):
     assert not remote, f"{page}: loads {remote}"
     assert not doc.select('script[type="application/vnd.jupyter.widget-state+json"]'), \
         f"{page}: widget state stored in the page (its JavaScript would come from a CDN)"
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_page_links_to_the_same_page_in_the_other_edition(page, edition):
+    other = "zh" if edition == "en" else "en"
+    links = soup(page, edition).select("p.edition-switch a")
+    assert len(links) == 1, f"{edition}: {page}: {len(links)} links to the other edition, expected 1"
+    link = links[0]
+    target = (EDITIONS[edition] / os.path.dirname(page) / link["href"]).resolve()
+    assert target == (EDITIONS[other] / f"{page}.html").resolve(), f"{edition}: {page} links to {link['href']}"
+    assert link.get("hreflang") == {"en": "en", "zh": "zh-CN"}[other]
+
+
+def test_chinese_pages_declare_their_language_and_are_translated(edition):
+    if edition != "zh":
+        pytest.skip("a check of the Chinese edition")
+    for page in toc_files():
+        doc = soup(page, "zh")
+        assert doc.html.get("lang") == "zh-CN", f"{page}: lang={doc.html.get('lang')}"
+        heading = doc.select_one("main h1").get_text(" ", strip=True)
+        assert re.search(r"[\u4e00-\u9fff]", heading), f"zh: {page}: the title is not in Chinese: {heading}"

@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import classroom  # noqa: E402
 import exercise_index  # noqa: E402
 import student_config  # noqa: E402
+import translations  # noqa: E402
 
 
 def test_exercise_index_is_up_to_date():
@@ -45,6 +46,57 @@ def test_student_config_turns_on_student_edition_and_keeps_the_shared_cache():
     assert config["sphinx"]["config"]["student_edition"] is False  # the original is untouched
     assert cfg["execute"]["cache"] == str(ROOT / config["execute"]["cache"])
     assert cfg["title"].endswith("(student edition)")
+    assert cfg["sphinx"]["config"]["edition"] == ""  # no link to the Chinese edition
+
+
+# --------------------------------------------------------------------------- the Chinese edition
+
+def test_zh_config_builds_the_chinese_edition_from_the_same_cache():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    cfg = translations.zh_config(config)
+    assert cfg["sphinx"]["config"]["language"] == "zh_CN" and cfg["sphinx"]["config"]["edition"] == "zh"
+    assert config["sphinx"]["config"]["edition"] == "en"  # the original is untouched
+    assert cfg["execute"]["cache"] == str(ROOT / config["execute"]["cache"])
+    assert config["sphinx"]["config"]["locale_dirs"] == ["locales"]
+    assert config["sphinx"]["config"]["gettext_compact"] is False  # one catalog per page
+
+
+def _catalog(path, messages, fuzzy=()):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    cat = Catalog(locale="zh_CN")
+    for msgid, msgstr in messages.items():
+        cat.add(msgid, msgstr, flags=["fuzzy"] if msgid in fuzzy else [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        write_po(f, cat)
+
+
+def test_translation_status_counts_untranslated_and_fuzzy_messages_per_page(tmp_path):
+    pot, po = tmp_path / "pot", tmp_path / "po"
+    _catalog(pot / "notebooks" / "01_a.pot", {"One.": "", "Two.": "", "Three.": ""})
+    _catalog(po / "notebooks" / "01_a.po", {"One.": "一。", "Two.": "二。"})  # "Three." is new
+    _catalog(pot / "book" / "b.pot", {"Changed English.": "", "Same.": ""})
+    _catalog(po / "book" / "b.po", {"Changed English.": "旧的翻译。", "Same.": "相同。"}, fuzzy={"Changed English."})
+    _catalog(pot / "book" / "c.pot", {"Never translated.": ""})  # no catalog at all
+    rows = {r.page: r for r in translations.status(pot, po)}
+    first = rows["notebooks/01_a"]
+    assert (first.total, first.untranslated, first.fuzzy) == (3, 1, 0)
+    assert (rows["book/b"].untranslated, rows["book/b"].fuzzy) == (0, 1)
+    assert rows["book/c"].untranslated == 1 and not rows["book/c"].ok
+    assert "book/b" in translations.table(list(rows.values()))
+
+
+def test_a_changed_english_message_makes_its_translation_fuzzy(tmp_path):
+    pot, locales = tmp_path / "gettext", tmp_path / "locales"
+    _catalog(pot / "page.pot", {"Attention is a weighting.": ""})
+    _catalog(locales / "zh_CN" / "LC_MESSAGES" / "page.po", {"Attention is a weighting.": "注意力是一种加权。"})
+    _catalog(pot / "page.pot", {"Attention is a learned weighting.": ""})  # the English changed
+    subprocess.run([str(translations.BIN / "sphinx-intl"), "update", "-p", str(pot), "-d", str(locales),
+                    "-l", "zh_CN"], check=True, capture_output=True)
+    [row] = translations.status(pot, locales / "zh_CN" / "LC_MESSAGES")
+    assert (row.untranslated, row.fuzzy) == (0, 1) and not row.ok
 
 
 def test_figure_captions_are_up_to_date():
