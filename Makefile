@@ -7,6 +7,9 @@
 #   make unit           lint, unit tests, exercise-checker tests and doctests only (about a minute)
 #   make nbval          every notebook under nbval (runs every cell; outputs not compared)
 #   make book-student   the same book with every solution removed, into _build/student
+#   make book-zh        the Chinese edition (from the same execution cache), into _build/zh
+#   make translations   merge changed English messages into locales/ and list what needs translating
+#   make pdf            the PDF of each edition (XeLaTeX), into _build/pdf
 #   make lab            JupyterLab on the notebooks, MyST rendered as in the book (also as root)
 #   make bench          time and memory of every notebook, IG speed, rebuild times -> _build/bench.md
 #   make bench-test     `make test` in a fresh clone, step by step -> _build/bench_fresh_test.md
@@ -21,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 JB_FLAGS := -W -n --keep-going
 PYTEST   := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: all install lint unit execute reproduce grade book book-student student-notebooks nbgrader classroom test nbval lab bench bench-test clean
+.PHONY: all install lint unit execute reproduce grade book book-student book-zh translations axe pdf student-notebooks nbgrader classroom test nbval lab bench bench-test clean
 
 all: book
 
@@ -47,6 +50,19 @@ book-student: $(STAMP)
 	# the download buttons hand out the student notebooks, not the executed chapters with solutions
 	$(BIN)/python tools/classroom.py student _build/student/_sources/notebooks
 	@echo "Open the student edition: $(CURDIR)/_build/student/index.html"
+
+# The Chinese edition from the same sources and execution cache -> _build/zh (tools/translations.py;
+# the translations are in locales/zh_CN/LC_MESSAGES, one catalog per page)
+book-zh: $(STAMP)
+	$(BIN)/python tools/translations.py config _build/zh_config.yml
+	$(BIN)/jupyter-book build . $(JB_FLAGS) --config _build/zh_config.yml --path-output _build/zh_tmp
+	rm -rf _build/zh && mv _build/zh_tmp/_build/html _build/zh && rm -rf _build/zh_tmp
+	@echo "Open the Chinese edition: $(CURDIR)/_build/zh/index.html"
+
+# After the English changed: merge its messages into the catalogs (changed ones become fuzzy) and
+# print which pages need a translator
+translations: $(STAMP)
+	$(BIN)/python tools/translations.py update
 
 # One notebook per chapter with every solution removed, for students to work in -> _build/student_notebooks
 student-notebooks: $(STAMP)
@@ -114,6 +130,22 @@ lab: $(STAMP)
 	@echo "Starting JupyterLab on notebooks/: open the http://localhost:PORT/lab?token=... address that it prints below (Ctrl-C twice stops it)."
 	XAI_TUTORIAL_STATIC= JUPYTER_CONFIG_PATH="$(CURDIR)/tools/jupyterlab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+
+# The PDF of each edition (XeLaTeX; tools/pdf.py) -> _build/pdf/attention-xai-{en,zh}.pdf. `make test`
+# builds the front page and one chapter of each (PDF_CHAPTER) and checks them; this builds the whole book.
+PDF_CHAPTER := notebooks/03_attention_math
+pdf: execute
+	$(BIN)/python tools/pdf.py
+	$(PYTEST) tests/book/test_pdf.py
+
+# axe-core (the accessibility engine the browser test injects into every page), from its npm package
+AXE_VERSION := 4.10.3
+axe: _build/axe/axe.min.js
+_build/axe/axe.min.js:
+	@command -v npm >/dev/null || { echo "npm is required to fetch axe-core (Debian: apt-get install npm)" >&2; exit 1; }
+	rm -rf _build/axe && mkdir -p _build/axe
+	cd _build/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar -xzf axe-core-$(AXE_VERSION).tgz package/axe.min.js package/LICENSE
+	mv _build/axe/package/axe.min.js _build/axe/package/LICENSE _build/axe/ && rm -rf _build/axe/package _build/axe/axe-core-$(AXE_VERSION).tgz
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py

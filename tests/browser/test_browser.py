@@ -1,9 +1,11 @@
 """The built book in a real browser: headless Chromium (Debian's package) driven by Selenium.
 
-Serves _build/html on localhost and, for every page in _toc.yml, checks that it loads without
-console errors or failed requests, that every image loaded, that math is typeset, that exercise
-solutions are hidden until clicked, that search works and that figures stay on a light
-background in dark mode. Saves a screenshot of each page to _build/screenshots/.
+Serves _build/ on localhost and, for every page in _toc.yml of both editions (English in
+_build/html, Chinese in _build/zh), checks that it loads without console errors or failed
+requests, that every image loaded, that math is typeset, that exercise solutions are hidden until
+clicked, and that the link to the other edition leads to the same page; that search works in each
+edition's language; and that figures stay on a light background in dark mode. Saves a screenshot
+of each page to _build/screenshots/.
 
 Under CI (CI=true) a missing browser is a failure, not a skip.
 """
@@ -20,19 +22,25 @@ from pathlib import Path
 
 import pytest
 
-from bookpages import HTML, ROOT, toc_files
+from bookpages import EDITIONS, HTML, ROOT, toc_files
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+# axe-core, the accessibility engine, from its npm package (`make axe` fetches the pinned version);
+# the test injects it into each page, so nothing is loaded from the internet
+AXE = ROOT / "_build" / "axe" / "axe.min.js"
+ACCESSIBILITY = ROOT / "_build" / "accessibility"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _missing() -> str | None:
     if not (HTML / "index.html").exists():
         return "the book is not built (run `make book`)"
+    if not AXE.exists():
+        return f"{AXE.relative_to(ROOT)} not found: run `make axe`"
     for path in (CHROMIUM, CHROMEDRIVER):
         if not (Path(path).exists() or shutil.which(path)):
             return f"{path} not found: install Debian's chromium and chromium-driver packages"
@@ -61,9 +69,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(params=list(EDITIONS))
+def edition(request) -> str:
+    if not (EDITIONS[request.param] / "index.html").exists():
+        if request.param == "zh" and not IN_CI:
+            pytest.skip("the Chinese edition is not built: run `make book-zh`")
+        pytest.fail(f"the {request.param} edition is not built", pytrace=False)
+    return request.param
+
+
+def _url(base_url: str, edition: str, page: str) -> str:
+    return f"{base_url}/{EDITIONS[edition].name}/{page}.html"
+
+
 @pytest.fixture(scope="module")
 def base_url():
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    """The folder that holds both editions, so that the links between them can be followed."""
+    handler = functools.partial(_QuietHandler, directory=str(HTML.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -125,10 +147,23 @@ def _network_problems(driver, base_url: str) -> list[str]:
     return problems
 
 
+def _axe_violations(driver) -> list[dict]:
+    """Run axe-core on the loaded page: its violations (WCAG 2.x A and AA rules and best practices)."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        "  .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        "     nodes: v.nodes.map(n => ({target: n.target, html: n.html.slice(0, 200)}))}))))"
+        "  .catch(e => done({error: String(e)}));")
+    assert not isinstance(result, dict), f"axe-core failed: {result}"
+    return result
+
+
 @pytest.mark.parametrize("page", toc_files())
-def test_page_in_browser(driver, base_url, page):
-    _load(driver, f"{base_url}/{page}.html")
-    name = page.replace("/", "__")
+def test_page_in_browser(driver, base_url, page, edition):
+    _load(driver, _url(base_url, edition, page))
+    name = page.replace("/", "__") + ("" if edition == "en" else f"__{edition}")
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
     errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -148,10 +183,22 @@ def test_page_in_browser(driver, base_url, page):
         visible = driver.execute_script("return document.querySelector('main').innerText")
         assert "$$" not in visible and "\\frac" not in visible, f"{page}: raw LaTeX left in the visible text"
 
+    violations = _axe_violations(driver)
+    ACCESSIBILITY.mkdir(parents=True, exist_ok=True)
+    (ACCESSIBILITY / f"{name}.json").write_text(json.dumps(violations, indent=1), encoding="utf-8")
+    severe = [f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['help']}; e.g. {v['nodes'][0]['target']}"
+              for v in violations if v["impact"] in ("serious", "critical")]
+    assert not severe, f"{edition}: {page}: accessibility violations: {severe}"
+
+    other = driver.find_element(By.CSS_SELECTOR, "p.edition-switch a")
+    expected = _url(base_url, "zh" if edition == "en" else "en", page)
+    href = other.get_attribute("href")
+    assert href == expected, f"{edition}: {page}: the link to the other edition goes to {href}"
+
 
 @pytest.mark.parametrize("page", [p for p in toc_files() if p.startswith("notebooks/")])
-def test_solutions_hidden_until_clicked(driver, base_url, page):
-    _load(driver, f"{base_url}/{page}.html")
+def test_solutions_hidden_until_clicked(driver, base_url, page, edition):
+    _load(driver, _url(base_url, edition, page))
     solutions = driver.find_elements(By.CSS_SELECTOR, "div.solution")
     assert solutions, f"{page}: no solution on the page"
     for sol in solutions:
@@ -160,23 +207,26 @@ def test_solutions_hidden_until_clicked(driver, base_url, page):
         assert not body.is_displayed(), f"{page}: a solution is visible before its toggle is clicked"
         sol.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
         WebDriverWait(driver, 5).until(lambda d: body.is_displayed())
-    driver.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '__')}__solutions_open.png"))
+    suffix = "" if edition == "en" else f"__{edition}"
+    driver.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '__')}__solutions_open{suffix}.png"))
 
 
-def test_search_finds_attention_in_chapters(driver, base_url):
-    _load(driver, f"{base_url}/search.html?q=attention")
+def test_search_finds_attention_in_chapters(driver, base_url, edition):
+    word = {"en": "attention", "zh": "注意力"}[edition]
+    _load(driver, f"{base_url}/{EDITIONS[edition].name}/search.html?q={word}")
     WebDriverWait(driver, 30).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results ul.search li"))
     links = [a.get_attribute("href") for a in
              driver.find_elements(By.CSS_SELECTOR, "#search-results ul.search li a")]
     chapters = {link.split("/notebooks/")[1].split(".html")[0] for link in links if "/notebooks/" in link}
-    assert len(chapters) >= 3, f"search for 'attention' listed only these chapters: {chapters}"
-    driver.save_screenshot(str(SCREENSHOTS / "search_attention.png"))
+    assert len(chapters) >= 3, f"{edition}: search for '{word}' listed only these chapters: {chapters}"
+    driver.save_screenshot(str(SCREENSHOTS / f"search_attention_{edition}.png"))
 
 
 @pytest.mark.parametrize("page", [p for p in toc_files() if p.startswith("notebooks/")])
 def test_figures_on_light_background_in_dark_mode(driver, base_url, page):
-    _load(driver, f"{base_url}/{page}.html")
+    """The theme's CSS is the same in both editions, so the English one is enough here."""
+    _load(driver, _url(base_url, "en", page))
     driver.execute_script("document.documentElement.dataset.theme = 'dark';"
                           "document.documentElement.dataset.mode = 'dark';")
     time.sleep(0.3)
