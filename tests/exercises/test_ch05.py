@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import r2_score
 
+from checker_asserts import not_yet, rejected
 from xai_tutorial import surrogate
 from xai_tutorial.exercises import Feedback, ch05
 from xai_tutorial.surrogate import SurrogateResult
@@ -484,3 +485,223 @@ def test_every_ch05_checker_answers_none_and_wrong_types_with_not_yet():
         assert _not_yet(ch05.check_best_kernel_width(bad, 0.5))
         assert _not_yet(ch05.check_best_kernel_width(FITS, bad))
     assert _not_yet(ch05.check_best_kernel_width({}, None))  # the starter's placeholders
+
+
+# --------------------------------------------------------------------------- ex-05-smoothgrad
+
+
+def smoothgrad_np(grad_fn, x, sigma, n_samples=50, seed=0):
+    """The notebook's solution."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, dtype=float)
+    return np.mean([grad_fn(x + sigma * rng.standard_normal(x.shape)) for _ in range(n_samples)], axis=0)
+
+
+def smoothgrad_vectorised(grad_fn, x, sigma, n_samples=50, seed=0):
+    """Right, written differently: all noisy copies at once, the noise from rng.normal."""
+    noise = np.random.default_rng(seed).normal(0.0, sigma, size=(n_samples,) + np.shape(x))
+    return grad_fn(np.asarray(x)[None] + noise).mean(axis=0)
+
+
+@pytest.mark.parametrize("right", [smoothgrad_np, smoothgrad_vectorised])
+def test_smoothgrad_right_answers_pass(right):
+    res = ch05.check_smoothgrad(right)
+    assert res and "exp(-sigma^2 / 2)" in res.message
+
+
+def _sum_not_mean(grad_fn, x, sigma, n_samples=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.sum([grad_fn(x + sigma * rng.standard_normal(x.shape)) for _ in range(n_samples)], axis=0)
+
+
+def _variance_as_std(grad_fn, x, sigma, n_samples=50, seed=0):
+    return smoothgrad_np(grad_fn, x, sigma**2, n_samples, seed)
+
+
+def _no_noise(grad_fn, x, sigma, n_samples=50, seed=0):
+    return grad_fn(x)
+
+
+def _global_rng(grad_fn, x, sigma, n_samples=50, seed=0):
+    return np.mean([grad_fn(x + np.random.normal(0, sigma, x.shape)) for _ in range(n_samples)], axis=0)
+
+
+def _fixed_seed(grad_fn, x, sigma, n_samples=50, seed=0):
+    return smoothgrad_np(grad_fn, x, sigma, n_samples, seed=0)
+
+
+def _biased_noise(grad_fn, x, sigma, n_samples=50, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.mean([grad_fn(x + sigma * rng.uniform(size=x.shape)) for _ in range(n_samples)], axis=0)
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (_sum_not_mean, "average the gradients (divide by n_samples), do not sum them"),
+    (_variance_as_std, "the noise has standard deviation sigma^2"),
+    (_no_noise, "no noise seems to reach grad_fn"),
+    (_global_rng, "not from the global np.random"),
+    (_fixed_seed, "so that the seed is used"),
+    (_biased_noise, "compare with the closed form"),
+    (lambda grad_fn, x, sigma, n_samples=50, seed=0: grad_fn(x).sum(), "has shape ()"),
+])
+def test_smoothgrad_typical_mistakes_fail(wrong, says):
+    res = ch05.check_smoothgrad(wrong)
+    assert rejected(res, says)
+
+
+def test_smoothgrad_noise_with_a_nonzero_mean_fails():
+    def shifted(grad_fn, x, sigma, n_samples=50, seed=0):  # noise N(sigma, sigma^2) instead of N(0, sigma^2)
+        rng = np.random.default_rng(seed)
+        return np.mean([grad_fn(x + sigma * (1 + rng.standard_normal(x.shape))) for _ in range(n_samples)], axis=0)
+
+    assert not_yet(ch05.check_smoothgrad(shifted))
+
+
+def test_smoothgrad_malformed_answers_give_feedback():
+    for bad in (None, "smoothgrad", 3.0, np.zeros(5)):
+        assert not_yet(ch05.check_smoothgrad(bad))
+    assert rejected(ch05.check_smoothgrad(lambda grad_fn, x, sigma: x), "raised TypeError")
+    assert rejected(ch05.check_smoothgrad(lambda *args: None), "did it forget to `return`")
+
+
+# --------------------------------------------------------------------------- ex-05-grad-cam
+
+
+def grad_cam_np(activations, gradients):
+    """The notebook's solution."""
+    alpha = gradients.mean(axis=(0, 1))
+    return np.maximum(np.tensordot(activations, alpha, axes=([2], [0])), 0.0)
+
+
+def grad_cam_einsum(activations, gradients):
+    """Right, written differently: einsum and a clip."""
+    h, w, _ = activations.shape
+    return np.clip(np.einsum("ijk,k->ij", activations, gradients.sum(axis=(0, 1)) / (h * w)), 0, None)
+
+
+def test_grad_cam_reference_is_cam_over_hw_for_a_gap_head():
+    # closed form: with d y / d A_k[i, j] = w_k / hw everywhere, Grad-CAM = ReLU(sum_k w_k A_k) / hw
+    rng = np.random.default_rng(3)
+    a, w = np.maximum(rng.normal(size=(4, 4, 6)), 0), rng.normal(size=6)
+    g = np.broadcast_to(w / 16, (4, 4, 6))
+    np.testing.assert_allclose(ch05.grad_cam_reference(a, g), np.maximum(a @ w, 0) / 16)
+
+
+@pytest.mark.parametrize("right", [grad_cam_np, grad_cam_einsum])
+def test_grad_cam_right_answers_pass(right):
+    assert ch05.check_grad_cam(right)
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda a, g: a @ g.mean(axis=(0, 1)), "ReLU of the sum"),
+    (lambda a, g: np.maximum(a @ g.sum(axis=(0, 1)), 0), "spatial *mean* of the gradient"),
+    (lambda a, g: np.maximum((a * g).sum(axis=-1), 0), "gradient times the activation at each position"),
+    (lambda a, g: np.maximum(a @ np.abs(g).mean(axis=(0, 1)), 0), "not their absolute values"),
+    (lambda a, g: np.maximum(a @ a.mean(axis=(0, 1)), 0), "Compute alpha_k = mean over the positions"),
+    (lambda a, g: np.maximum(a.mean(axis=-1), 0), "Compute alpha_k"),
+    (lambda a, g: np.maximum(a, 0) @ g.mean(axis=(0, 1))[:, None], "shape (h, w)"),
+])
+def test_grad_cam_typical_mistakes_fail(wrong, says):
+    res = ch05.check_grad_cam(wrong)
+    assert rejected(res, says)
+
+
+def test_grad_cam_malformed_answers_give_feedback():
+    for bad in (None, "grad_cam", 2.0, np.zeros((2, 2))):
+        assert not_yet(ch05.check_grad_cam(bad))
+    assert rejected(ch05.check_grad_cam(lambda a, g: None), "did it forget to `return`")
+
+
+# --------------------------------------------------------------------------- ex-05-blurred-baseline
+
+_RNG = np.random.default_rng(21)
+_W1, _W2 = _RNG.normal(0, 0.3, (64, 12)), _RNG.normal(0, 0.5, (12, 4))
+
+
+def _net(z):
+    """A smooth NumPy network on 64 pixels with 4 logits, and its gradient (the test's reference)."""
+    return np.tanh(np.asarray(z, float) @ _W1) @ _W2
+
+
+def _net_grad(z, c):
+    h = np.tanh(z @ _W1)
+    return ((1 - h**2) * _W2[:, c]) @ _W1.T
+
+
+def _ig(x, b, c, n=64):
+    """IG by Gauss-Legendre quadrature of the analytic gradient: independent of the checker's differences."""
+    nodes, weights = np.polynomial.legendre.leggauss(n)
+    return (x - b) * sum(w / 2 * _net_grad(b + (t + 1) / 2 * (x - b), c) for t, w in zip(nodes, weights))
+
+
+_X0 = np.clip(_RNG.uniform(-0.5, 1.0, 64), 0, None)  # a digit-like image: blank pixels and ink
+_C0 = 2
+
+
+def _check_blur(baseline, attributions, **kw):
+    return ch05.check_blurred_baseline_ig(baseline, attributions, x=_X0, predict_fn=_net, target=_C0, **kw)
+
+
+def test_blurred_baseline_right_answers_pass():
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(_X0.reshape(8, 8), sigma=1.0).ravel()
+    res = _check_blur(blurred, _ig(_X0, blurred, _C0))
+    assert res and "not to f(x) - f(black)" in res.message
+    # written differently: the blurred image as (8, 8), the attributions as float32 (8, 8)
+    assert _check_blur(blurred.reshape(8, 8), _ig(_X0, blurred, _C0).reshape(8, 8).astype(np.float32))
+
+
+@pytest.mark.parametrize("mistake, says", [
+    ("1-D blur of the flat row", "reshape to the 8 x 8 image"),
+    ("black baseline", "this is the black baseline"),
+    ("no blur", "not blurred"),
+    ("sigma 2", "gaussian_filter(image, sigma=1)"),
+    ("IG from black", "computed from the black baseline"),
+    ("sign flipped", "the sign is flipped"),
+    ("wrong class", "explain the target class"),
+    ("right sum, wrong split", "distributed differently"),
+])
+def test_blurred_baseline_typical_mistakes_fail(mistake, says):
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(_X0.reshape(8, 8), sigma=1.0).ravel()
+    right = _ig(_X0, blurred, _C0)
+    baseline, attributions = blurred, right
+    if mistake == "1-D blur of the flat row":
+        baseline = gaussian_filter(_X0, sigma=1.0)
+    elif mistake == "black baseline":
+        baseline = np.zeros(64)
+    elif mistake == "no blur":
+        baseline = _X0.copy()
+    elif mistake == "sigma 2":
+        baseline = gaussian_filter(_X0.reshape(8, 8), sigma=2.0).ravel()
+    elif mistake == "IG from black":
+        attributions = _ig(_X0, np.zeros(64), _C0)
+    elif mistake == "sign flipped":
+        attributions = -right
+    elif mistake == "wrong class":
+        attributions = _ig(_X0, blurred, 0)
+    else:
+        attributions = np.full(64, right.sum() / 64)
+    assert rejected(_check_blur(baseline, attributions), says)
+
+
+def test_blurred_baseline_malformed_answers_give_feedback():
+    from scipy.ndimage import gaussian_filter
+
+    blurred = gaussian_filter(_X0.reshape(8, 8), sigma=1.0).ravel()
+    assert not_yet(_check_blur(None, None))  # the starter
+    assert rejected(_check_blur(blurred[:10], None), "baseline has shape (10,)")
+    assert rejected(_check_blur(blurred, np.zeros(5)), "attributions has shape (5,)")
+    assert not_yet(_check_blur("blurred", None))
+    assert not_yet(_check_blur(blurred, None))
+
+
+def test_blurred_baseline_bad_context_raises():
+    with pytest.raises(ValueError, match="x must be one flat image of 64 pixels"):
+        ch05.check_blurred_baseline_ig(np.zeros(64), np.zeros(64), x=np.zeros((8, 8)), predict_fn=_net, target=0)
+    with pytest.raises(TypeError, match="predict_fn must be a predict function"):
+        ch05.check_blurred_baseline_ig(np.zeros(64), np.zeros(64), x=_X0, predict_fn=None, target=0)
+    with pytest.raises(TypeError, match="target must be an int"):
+        ch05.check_blurred_baseline_ig(np.zeros(64), np.zeros(64), x=_X0, predict_fn=_net, target=1.0)

@@ -1152,7 +1152,45 @@ def _gradient_attribution() -> list[Api]:
             {"fn": fn, "x": x, "attributions": np.ones_like(x), "baseline": None, "target": 1, "aux": None},
             {**kinds, "attributions": FloatArr(min_ndim=2, empty=None), "baseline": baseline}, pos=3,
             extra=[_pair("x", "attributions", np.ones((2, 2)))]),
+        Api("gradient_attribution", "smoothgrad", m.smoothgrad,
+            {**base, "noise_level": 0.15, "n_samples": 3, "seed": 0, "value_range": None, "max_rows": 64},
+            {**kinds, "noise_level": Number(low=0.0), "n_samples": Int(1), "seed": Int(0),
+             "value_range": Custom([("a str", "abc", T), ("one number", 1.0, T), ("reversed bounds", (1.0, 0.0), V),
+                                    ("NaN bounds", (float("nan"), 1.0), V)]),
+             "max_rows": Int(1)}, pos=2, extra=extra),
+        Api("gradient_attribution", "blurred_baseline", m.blurred_baseline,
+            {"x": _rng(13).uniform(size=(2, 4, 4)), "sigma": 1.0, "image_shape": None},
+            {"x": FloatArr(min_ndim=3), "sigma": Number(low=0.0, low_open=True),
+             "image_shape": Custom([("a str", "abc", T), ("one number", 4, T),
+                                    ("3 values that do not fit", (2, 2, 2), V), ("a zero size", (0, 16), V)])},
+            pos=1),
+        Api("gradient_attribution", "uniform_baseline", m.uniform_baseline,
+            {"x": x, "low": 0.0, "high": 1.0, "seed": 0},
+            {"x": FloatArr(min_ndim=2), "low": Number(), "high": Number(), "seed": Int(0)}, pos=1,
+            extra=[_pair("low", "high", -1.0, "high below low")]),
+        Api("gradient_attribution", "expected_gradients", m.expected_gradients,
+            {**base, "references": _rng(14).normal(size=(5, 3)), "n_samples": 4, "seed": 0, "max_rows": 64},
+            {**kinds, "references": FloatArr(min_ndim=2), "n_samples": Int(1), "seed": Int(0), "max_rows": Int(1)},
+            pos=2, extra=extra + [_pair("x", "references", np.zeros((5, 4)))]),
+        Api("gradient_attribution", "grad_cam", m.grad_cam,
+            {"model": _cnn(), "x": _rng(15).uniform(size=(2, 6, 6, 1)), "layer": "conv", "target": 1,
+             "relu": True, "upsample": True},
+            {"model": Obj(), "x": FloatArr(ndim=4), "layer": Custom([("a str that names no layer", "no-such", V),
+                                                                   ("an int", 3, T), ("None", None, T),
+                                                                   ("a dense layer's name", "out", V)]),
+             "target": Target(2, 2), "relu": Bool(), "upsample": Bool()}, pos=2,
+            extra=[_one("x", "images of another size", np.zeros((2, 5, 5, 1)))]),
     ]
+
+
+@cache
+def _cnn() -> keras.Model:
+    """6x6x1 images -> 2 softmax outputs through a named 3x3 convolution and global average pooling."""
+    inputs = keras.Input((6, 6, 1))
+    h = keras.layers.Conv2D(3, 3, activation="relu", kernel_initializer=_init(3), name="conv")(inputs)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    out = keras.layers.Dense(2, activation="softmax", kernel_initializer=_init(4), name="out")(h)
+    return keras.Model(inputs, out, name="tiny_cnn")
 
 
 def _perturbation() -> list[Api]:

@@ -9,10 +9,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .core import Feedback, answer_number, check_array, check_function, checker
+from .core import (Feedback, NotYet, answer_array, answer_number, call, check_array, check_function, checker,
+                   require_callable)
 
 __all__ = ["ig_product_reference", "check_ig_product", "check_linear_attributions",
-           "check_weighted_r2", "check_best_kernel_width"]
+           "check_weighted_r2", "check_best_kernel_width", "check_smoothgrad", "grad_cam_reference",
+           "check_grad_cam", "check_blurred_baseline_ig"]
 
 
 def ig_product_reference(x: np.ndarray, baseline: np.ndarray, steps: int = 16) -> np.ndarray:
@@ -184,3 +186,217 @@ def check_best_kernel_width(results: Mapping[float, object], best_width: float) 
                                "(max, not min)")
     return Feedback(False, f"another kernel width has a higher fresh fidelity (fresh_r2) than {width:g}; "
                            "compare the fresh_r2 of every entry of results")
+
+
+# --------------------------------------------------------------------------- ex-05-smoothgrad
+
+
+def _cos(x: np.ndarray) -> np.ndarray:
+    """The gradient of f(x) = sum_i sin(x_i)."""
+    return np.cos(x)
+
+
+def _quadratic_gradient(x: np.ndarray) -> np.ndarray:
+    """The gradient of f(x) = sum_i (x_i^2 + x_i): linear in x."""
+    return 2.0 * x + 1.0
+
+
+@checker
+def check_smoothgrad(fn: Callable[..., np.ndarray]) -> Feedback:
+    """Check ``fn(grad_fn, x, sigma, n_samples, seed)``: SmoothGrad in NumPy for a gradient function.
+
+    The mean of ``grad_fn(x + e)`` over ``n_samples`` draws ``e ~ N(0, sigma^2 I)`` from
+    ``np.random.default_rng(seed)``, shape of ``x``. Checked against closed forms: for
+    ``grad_fn = cos`` (f = sum sin) the expectation is ``cos(x) exp(-sigma^2 / 2)``; for a linear
+    gradient it is the gradient at ``x``; ``sigma = 0`` gives the gradient; a seed fixes the result.
+    """
+    require_callable(fn, "a function smoothgrad_np(grad_fn, x, sigma, n_samples, seed)")
+    name = "your smoothgrad_np"
+    x = np.array([0.0, 0.7, -1.2, 2.0, 3.1])
+
+    def run(grad_fn, sigma, n, seed, case):
+        got = call(fn, grad_fn, x.copy(), sigma, n, seed, name=name, case=case)
+        return answer_array(got, f"the result of {name} {case}", shape=x.shape)
+
+    exact = run(_cos, 0.0, 3, 0, "with sigma = 0")
+    if not np.allclose(exact, np.cos(x), atol=1e-9):
+        if np.allclose(exact, 3 * np.cos(x), atol=1e-9):
+            return Feedback(False, "with sigma = 0 the result is n_samples times the gradient: average the "
+                                   "gradients (divide by n_samples), do not sum them")
+        return Feedback(False, "with sigma = 0 every noisy copy is x itself, so the result must be grad_fn(x); "
+                               "yours differs: evaluate grad_fn at x + noise and average")
+    n, sigma = 20000, 0.8
+    smooth = run(_cos, sigma, n, 1, f"with sigma = {sigma} and {n} samples")
+    shrink = np.exp(-sigma**2 / 2)
+    tol = 0.03
+    if not np.allclose(smooth, np.cos(x) * shrink, atol=tol):
+        hint = "compare with the closed form E[cos(x + e)] = cos(x) exp(-sigma^2 / 2)"
+        if np.allclose(smooth, np.cos(x), atol=tol / 3):
+            hint = ("the result equals the gradient at x: no noise seems to reach grad_fn; evaluate it at "
+                    "x + e with e drawn from N(0, sigma^2) for each sample")
+        elif np.allclose(smooth, np.cos(x) * np.exp(-sigma**4 / 2), atol=tol):
+            hint = ("the noise has standard deviation sigma^2: sigma is the standard deviation "
+                    "(rng.normal(0, sigma, ...) or sigma * rng.standard_normal(...))")
+        elif np.allclose(smooth, n * np.cos(x) * shrink, rtol=0.05, atol=n * tol):
+            hint = "the result is n_samples times too large: average the gradients, do not sum them"
+        return Feedback(False, f"with grad_fn = np.cos (f = sum sin x), sigma = {sigma} and {n} samples your "
+                               f"SmoothGrad is off by up to {np.max(np.abs(smooth - np.cos(x) * shrink)):.3f} "
+                               f"(Monte-Carlo error allows {tol}): {hint}")
+    linear = run(_quadratic_gradient, 0.5, n, 2, f"with a linear gradient 2x + 1 and {n} samples")
+    if not np.allclose(linear, 2 * x + 1, atol=tol):
+        return Feedback(False, "for f = sum (x^2 + x) the gradient 2x + 1 is linear, so the noise averages out "
+                               "and SmoothGrad equals the gradient at x; yours does not: check that the noise has "
+                               "mean 0")
+    again = run(_cos, sigma, 50, 7, "with seed 7")
+    twice = run(_cos, sigma, 50, 7, "with seed 7, called again")
+    other = run(_cos, sigma, 50, 8, "with seed 8")
+    if not np.array_equal(again, twice):
+        return Feedback(False, "two calls with the same seed give different results: draw the noise from "
+                               "rng = np.random.default_rng(seed), not from the global np.random")
+    if np.array_equal(again, other):
+        return Feedback(False, "seeds 7 and 8 give the same result: draw the noise from "
+                               "np.random.default_rng(seed), so that the seed is used")
+    return Feedback(True, "your SmoothGrad gives the gradient for sigma = 0, shrinks the gradient of sum sin x by "
+                          "exp(-sigma^2 / 2) as the closed form says, leaves a linear gradient unchanged, and "
+                          "its seed fixes the result.")
+
+
+# --------------------------------------------------------------------------- ex-05-grad-cam
+
+
+def grad_cam_reference(activations: np.ndarray, gradients: np.ndarray) -> np.ndarray:
+    """Grad-CAM map ``ReLU(sum_k alpha_k A_k)`` with ``alpha_k`` the spatial mean of ``gradients``, shape (h, w).
+
+    ``activations`` and ``gradients`` have shape (h, w, n_maps) (channels last, one image).
+    """
+    a = np.asarray(activations, dtype=np.float64)
+    g = np.asarray(gradients, dtype=np.float64)
+    alpha = g.mean(axis=(0, 1))
+    return np.maximum(a @ alpha, 0.0)
+
+
+def _grad_cam_hint(fn: Callable, cases: list) -> str:
+    for a, g in cases:
+        try:
+            with np.errstate(all="ignore"):
+                got = np.asarray(fn(a.copy(), g.copy()), dtype=np.float64)
+        except Exception:  # check_function already named the exception
+            return "Check the test case named above."
+        if got.shape != a.shape[:2]:
+            return "Return one value per position, shape (h, w): sum over the maps (the last axis)."
+        expected = grad_cam_reference(a, g)
+        if np.allclose(got, expected):
+            continue
+        hw = a.shape[0] * a.shape[1]
+        signed = a @ g.mean(axis=(0, 1))
+        if np.allclose(got, signed):
+            return "The map has negative values: Grad-CAM keeps only the positive evidence, ReLU of the sum."
+        if np.allclose(got, hw * expected):
+            return ("The map is h * w times too large: alpha_k is the spatial *mean* of the gradient, not its "
+                    "sum.")
+        if np.allclose(got, np.maximum((a * g).sum(axis=-1), 0)):
+            return ("This is the gradient times the activation at each position; Grad-CAM first averages "
+                    "the gradient of each map over all positions (one weight alpha_k per map).")
+        if np.allclose(got, np.maximum(a @ np.abs(g).mean(axis=(0, 1)), 0)):
+            return "The weights should keep their sign: average the gradients, not their absolute values."
+        return ("Compute alpha_k = mean over the positions (i, j) of gradients[i, j, k], then "
+                "ReLU(sum_k alpha_k activations[:, :, k]).")
+    return "Compare with the formula of the chapter."
+
+
+@checker
+def check_grad_cam(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
+    """Check ``fn(activations, gradients)``: the Grad-CAM map of one image, shape (h, w)."""
+    rng = np.random.default_rng(12)
+    cases = [(np.maximum(rng.normal(size=(4, 4, 6)), 0), rng.normal(size=(4, 4, 6))),
+             (np.maximum(rng.normal(size=(3, 5, 2)), 0), rng.normal(0.5, 1.0, size=(3, 5, 2))),
+             (np.maximum(rng.normal(size=(2, 2, 8)), 0), rng.normal(-0.2, 1.0, size=(2, 2, 8)))]
+    result = check_function(fn, grad_cam_reference, cases, name="your Grad-CAM")
+    if not result:
+        return result.with_hint(_grad_cam_hint(fn, cases))
+    return Feedback(True, "your Grad-CAM weights each feature map by its spatially averaged gradient and keeps "
+                          "the positive part of the weighted sum, on all 3 test cases.")
+
+
+# --------------------------------------------------------------------------- ex-05-blurred-baseline
+
+
+def _central_ig(predict: Callable, x: np.ndarray, baseline: np.ndarray, target: int, steps: int = 32,
+                h: float = 1e-2) -> np.ndarray:
+    """IG of output ``target`` of a NumPy predict function by central differences and the trapezoid rule."""
+    d = x.size
+    alphas = np.linspace(0.0, 1.0, steps + 1)
+    weights = np.full(steps + 1, 1.0 / steps)
+    weights[[0, -1]] /= 2
+    path = baseline[None] + alphas[:, None] * (x - baseline)[None]          # (steps + 1, d)
+    bumps = h * np.eye(d)
+    plus = (path[:, None, :] + bumps[None]).reshape(-1, d)
+    minus = (path[:, None, :] - bumps[None]).reshape(-1, d)
+    out = np.asarray(predict(np.concatenate([plus, minus])), dtype=np.float64)
+    out = out[:, target] if out.ndim == 2 else out
+    grads = ((out[:len(plus)] - out[len(plus):]) / (2 * h)).reshape(steps + 1, d)
+    return (x - baseline) * (weights @ grads)
+
+
+@checker
+def check_blurred_baseline_ig(baseline: np.ndarray, attributions: np.ndarray, *, x: np.ndarray,
+                              predict_fn: Callable[[np.ndarray], np.ndarray], target: int,
+                              sigma: float = 1.0, image_shape: tuple[int, int] = (8, 8)) -> Feedback:
+    """Check a blurred baseline of the image ``x`` and the integrated gradients from it.
+
+    ``baseline`` must be ``x`` (a flat row) blurred as an image of ``image_shape`` with
+    ``scipy.ndimage.gaussian_filter(..., sigma)``; ``attributions`` (shape of ``x``) must be
+    integrated gradients of output ``target`` of ``predict_fn`` from that baseline, checked against
+    central differences along the path and by completeness.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or x.size != int(np.prod(image_shape)):
+        raise ValueError(f"x must be one flat image of {int(np.prod(image_shape))} pixels, got shape {x.shape}")
+    if not callable(predict_fn):
+        raise TypeError(f"predict_fn must be a predict function, got {type(predict_fn).__name__}")
+    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, np.integer)):
+        raise TypeError(f"target must be an int (the explained class), got {type(target).__name__}")
+    expected = gaussian_filter(x.reshape(image_shape), sigma).ravel()
+    b = answer_array(baseline, "baseline")
+    if b.size != x.size:
+        raise NotYet(f"baseline has shape {b.shape}, expected {x.shape} or {tuple(image_shape)}")
+    b = b.ravel()
+    if not np.allclose(b, expected, atol=1e-6):
+        if np.allclose(b, gaussian_filter(x, sigma), atol=1e-6):
+            why = ("this blurs the row of 64 pixels as a 1-D signal, mixing the end of one image row with the "
+                   "start of the next: reshape to the 8 x 8 image, blur, then flatten")
+        elif np.allclose(b, 0):
+            why = "this is the black baseline: blur the digit itself"
+        elif np.allclose(b, x):
+            why = "this is the digit itself, not blurred"
+        else:
+            why = (f"blur the 8 x 8 image with scipy.ndimage.gaussian_filter(image, sigma={sigma:g}) and "
+                   "flatten it")
+        return Feedback(False, f"baseline is not the blurred digit: {why}")
+    a = answer_array(attributions, "attributions")
+    if a.size != x.size:
+        raise NotYet(f"attributions has shape {a.shape}, expected {x.shape}")
+    a = a.reshape(x.shape)
+    out = lambda z: np.asarray(predict_fn(z), dtype=np.float64)  # noqa: E731
+    f_x, f_b, f_0 = (out(v[None])[0] for v in (x, expected, np.zeros_like(x)))
+    pick = (lambda v: v[target]) if np.ndim(f_x) == 1 else (lambda v: v)
+    rise, rise_black = float(pick(f_x) - pick(f_b)), float(pick(f_x) - pick(f_0))
+    total = float(a.sum())
+    if not np.isclose(total, rise, rtol=0.01, atol=1e-3):
+        if np.isclose(total, rise_black, rtol=0.01, atol=1e-3):
+            return Feedback(False, "the attributions sum to f(x) - f(black image): they were computed from the "
+                                   "black baseline; pass baseline=... to integrated_gradients")
+        if np.isclose(total, -rise, rtol=0.01, atol=1e-3):
+            return Feedback(False, "the attributions sum to f(baseline) - f(x): the sign is flipped")
+        return Feedback(False, f"the attributions sum to {total:.4g}, which is not f(x) - f(baseline) "
+                               "(completeness): explain the target class, from the blurred baseline, with "
+                               "enough steps")
+    reference = _central_ig(predict_fn, x, expected, int(target))
+    if not np.allclose(a, reference, atol=0.02 * np.max(np.abs(reference)) + 1e-3):
+        return Feedback(False, "the attributions sum correctly but are distributed differently from integrated "
+                               "gradients along the straight path from the blurred baseline to x")
+    return Feedback(True, f"the baseline is the digit blurred as an image (sigma = {sigma:g}), and the "
+                          f"attributions are integrated gradients from it: they sum to f(x) - f(baseline) = "
+                          f"{rise:.3f}, not to f(x) - f(black) = {rise_black:.3f}.")
