@@ -9,7 +9,12 @@ Scores are per-token (or per-feature) attributions of shape (n_examples, n_posit
   :func:`per_example_auc`, :func:`rationale_mass` (share of the attribution on the rationale) and
   :func:`per_example_precision_at_k`, each of shape (n,); :func:`precision_at_k` is the mean of
   the last.
-* Agreement between two attributions: :func:`rank_correlation`.
+* Agreement between two attributions: :func:`rank_correlation`, and the four measures of the
+  disagreement problem (Krishna et al., 2022), each per example, shape (n,), computed on the
+  ``k`` positions of largest magnitude: :func:`feature_agreement` (share of the top-k that both
+  attributions have), :func:`rank_agreement` (same position at the same rank),
+  :func:`sign_agreement` (shared top-k positions with the same sign) and
+  :func:`signed_rank_agreement` (same rank and same sign).
 
 Faithfulness to the model (deletion, insertion, comprehensiveness, sufficiency) is measured by
 perturbing the input: see :mod:`xai_tutorial.perturbation`.
@@ -21,7 +26,8 @@ import numpy as np
 from ._validation import as_bool_mask, as_float_array, check_bool, check_choice, check_int, check_same_shape
 
 __all__ = ["rationale_auc", "per_example_auc", "rationale_mass", "precision_at_k",
-           "per_example_precision_at_k", "rank_correlation"]
+           "per_example_precision_at_k", "rank_correlation", "feature_agreement", "rank_agreement",
+           "sign_agreement", "signed_rank_agreement"]
 
 
 def _check_scores(scores: np.ndarray, rationale: np.ndarray, valid: np.ndarray | None
@@ -195,3 +201,111 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = No
         if x.size >= 2 and np.ptp(x) > 0 and np.ptp(y) > 0:
             out[i] = fn(x, y)[0]
     return out
+
+
+# --------------------------------------------------------------------------- the disagreement problem
+
+def _top_k_pairs(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None, k: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked inputs and, per example, the top-k positions of a and of b by magnitude, best first.
+
+    Returns ``(a, b, top_a, top_b, enough)``: ``top_a`` and ``top_b`` of shape (n, k) (ties keep
+    the lower position first; padding is never chosen) and ``enough``, True where an example has
+    at least ``k`` real positions.
+    """
+    a_ = as_float_array(a, "a", ndim=2, nonempty=True)
+    b_ = as_float_array(b, "b", ndim=2)
+    check_same_shape(a_, b_, "a", "b")
+    v = as_bool_mask(valid, "valid", a_.shape)
+    k = check_int(k, "k", 1, a_.shape[1])
+    order = lambda s: np.argsort(np.where(v, -np.abs(s), np.inf), axis=1, kind="stable")[:, :k]
+    return a_, b_, order(a_), order(b_), v.sum(axis=1) >= k
+
+
+def _per_example(hits: np.ndarray, enough: np.ndarray, k: int) -> np.ndarray:
+    return np.where(enough, hits / k, np.nan)
+
+
+def feature_agreement(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *, k: int) -> np.ndarray:
+    """Feature agreement: the share of the top-k positions (by |score|) that two attributions share.
+
+    ``|top_k(a) ∩ top_k(b)| / k`` for each example (Krishna et al., 2022). 1 when both pick the
+    same k positions, in any order.
+
+    Parameters
+    ----------
+    a, b : arrays of shape (n, seq_len)
+        Two attributions of the same examples.
+    valid : bool array of shape (n, seq_len), optional
+        Real positions; padding is never among the top k. Default all.
+    k : int
+        How many top positions are compared, in [1, seq_len].
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        NaN for an example with fewer than ``k`` real positions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> feature_agreement(np.array([[3.0, -2, 1, 0]]), np.array([[3.5, 0, 4, 1]]), k=2)
+    array([0.5])
+    """
+    _, _, ta, tb, enough = _top_k_pairs(a, b, valid, k)
+    hits = (ta[:, :, None] == tb[:, None, :]).any(axis=2).sum(axis=1)
+    return _per_example(hits, enough, k)
+
+
+def rank_agreement(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *, k: int) -> np.ndarray:
+    """Rank agreement: the share of the k top ranks at which two attributions put the same position.
+
+    ``|{r <= k : top_k(a)[r] = top_k(b)[r]}| / k`` (Krishna et al., 2022): a position counts only
+    if it is among both top k *and* at the same rank. Ties in magnitude keep the lower position
+    first. Parameters and result as in :func:`feature_agreement`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rank_agreement(np.array([[3.0, -2, 1, 0]]), np.array([[4.0, 0, 3, 1]]), k=2)
+    array([0.5])
+    """
+    _, _, ta, tb, enough = _top_k_pairs(a, b, valid, k)
+    return _per_example((ta == tb).sum(axis=1), enough, k)
+
+
+def sign_agreement(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *, k: int) -> np.ndarray:
+    """Sign agreement: the share of the top k that both attributions share *with the same sign*.
+
+    ``|{s in top_k(a) ∩ top_k(b) : sign(a_s) = sign(b_s)}| / k`` (Krishna et al., 2022). An
+    unsigned attribution (attention, a gradient norm) has the sign + (or 0) everywhere.
+    Parameters and result as in :func:`feature_agreement`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sign_agreement(np.array([[3.0, -2, 1, 0]]), np.array([[-4.0, -3, 0, 1]]), k=2)
+    array([0.5])
+    """
+    a_, b_, ta, tb, enough = _top_k_pairs(a, b, valid, k)
+    shared = (ta[:, :, None] == tb[:, None, :]).any(axis=2)        # (n, k): a's r-th top is in b's top k
+    same_sign = np.sign(np.take_along_axis(a_, ta, axis=1)) == np.sign(np.take_along_axis(b_, ta, axis=1))
+    return _per_example((shared & same_sign).sum(axis=1), enough, k)
+
+
+def signed_rank_agreement(a: np.ndarray, b: np.ndarray, valid: np.ndarray | None = None, *,
+                          k: int) -> np.ndarray:
+    """Signed rank agreement: same position at the same rank *and* with the same sign, share of k.
+
+    ``|{r <= k : top_k(a)[r] = top_k(b)[r], sign equal}| / k`` (Krishna et al., 2022), the
+    strictest of the four measures. Parameters and result as in :func:`feature_agreement`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> signed_rank_agreement(np.array([[3.0, -2, 1, 0]]), np.array([[4.0, 3, 0, 1]]), k=2)
+    array([0.5])
+    """
+    a_, b_, ta, tb, enough = _top_k_pairs(a, b, valid, k)
+    same_sign = np.sign(np.take_along_axis(a_, ta, axis=1)) == np.sign(np.take_along_axis(b_, ta, axis=1))
+    return _per_example(((ta == tb) & same_sign).sum(axis=1), enough, k)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_asserts import rejected
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.neighbors import NearestNeighbors
 
@@ -305,3 +307,39 @@ def test_check_families_standard():
     # the starter's placeholder: every method still None
     res = ch02.check_families(dict.fromkeys(right))
     assert not res and f"{len(right)} method(s) have no family yet" in res.message
+
+
+# --------------------------------------------------------------------------- chapter 2: linear counterfactual
+
+def test_check_linear_counterfactual(breast_cancer):
+    model = LogisticRegression(max_iter=1000).fit(breast_cancer.X_train, breast_cancer.y_train)
+    w, b, x = model.coef_[0], float(model.intercept_[0]), breast_cancer.X_test[18]
+    z = w @ x + b
+    # right, written differently: the unit normal times the signed distance
+    unit = w / np.linalg.norm(w)
+    right = x - (z / np.linalg.norm(w)) * unit
+    fb = ch02.check_linear_counterfactual(right, model.coef_, model.intercept_, x)
+    assert fb and "decision boundary" in fb.message
+    assert model.predict_proba(right[None])[0, 1] == pytest.approx(0.5)
+    hidden = f"{right[0]:.3f}"
+    rejected(ch02.check_linear_counterfactual(x + z / (w @ w) * w, w, b, x), "wrong way", hidden)
+    rejected(ch02.check_linear_counterfactual(x - z / np.linalg.norm(w) * w, w, b, x), "||w||^2, not ||w||")
+    rejected(ch02.check_linear_counterfactual(x - z * w, w, b, x), "not scaled")
+    rejected(ch02.check_linear_counterfactual(x - (w @ x) / (w @ w) * w, w, b, x), "bias b is missing")
+    rejected(ch02.check_linear_counterfactual(x.copy(), w, b, x), "equals x")
+    # on the boundary, but not the closest point: move along w and along a direction in the boundary
+    other = np.zeros_like(w)
+    other[:2] = [w[1], -w[0]]
+    rejected(ch02.check_linear_counterfactual(right + other, w, b, x), "not the closest point")
+    rejected(ch02.check_linear_counterfactual(right + 0.1, w, b, x), "not on the decision boundary")
+    rejected(ch02.check_linear_counterfactual(None, w, b, x), "")
+    rejected(ch02.check_linear_counterfactual(right[:5], w, b, x), "shape")
+
+
+def test_check_linear_counterfactual_rejects_bad_context():
+    with pytest.raises(ValueError, match="x must have 3 features"):
+        ch02.check_linear_counterfactual(np.zeros(3), np.ones(3), 0.0, np.zeros(2))
+    with pytest.raises(ValueError, match="b must be one number"):
+        ch02.check_linear_counterfactual(np.zeros(3), np.ones(3), np.zeros(2), np.zeros(3))
+    with pytest.raises(TypeError, match="w must"):
+        ch02.check_linear_counterfactual(np.zeros(3), "w", 0.0, np.zeros(3))

@@ -3,8 +3,9 @@ it, and wrong context arguments raise clear errors."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from checker_asserts import rejected
 
-from xai_tutorial import models
+from xai_tutorial import data, forward, models
 from xai_tutorial.data import TextData
 from xai_tutorial.exercises import ch06
 
@@ -318,3 +319,79 @@ def test_most_concentrated_bad_context_raises(texts, weights):
         ch06.check_most_concentrated(1, weights, texts, min_tokens=13)
     with pytest.raises(ValueError, match="min_tokens"):
         ch06.check_most_concentrated(1, weights, texts, min_tokens=0)
+
+
+# --------------------------------------------------------------------------- exercise 4: flips by antonyms
+
+PLANTED_ANTONYMS = {**dict(zip(data.POSITIVE_CUES[:4], data.NEGATIVE_CUES[:4])),
+                    **dict(zip(data.NEGATIVE_CUES[:4], data.POSITIVE_CUES[:4]))}
+
+
+def flips_by_hand(clf, texts, table):
+    """Word by word, through the vocabulary strings: the reference written differently."""
+    rows = []
+    for i in range(len(texts)):
+        words = [table.get(w, w) for w in texts.tokens(i)]
+        ids = [texts.vocab.index(w) for w in words]
+        rows.append(ids + [0] * (texts.seq_len - len(ids)))
+    f = forward.predict_fn(clf)
+    return int(np.sum((f(np.array(rows)) > 0.5) != (f(texts.token_ids) > 0.5)))
+
+
+def test_antonym_ids_swaps_every_occurrence(planted_split):
+    _, test = planted_split
+    swapped = ch06.antonym_ids(test, PLANTED_ANTONYMS)
+    for i in range(20):
+        got = data.decode(swapped[i], test.vocab)
+        assert got == [PLANTED_ANTONYMS.get(w, w) for w in test.tokens(i)]
+    assert set(ch06.ANTONYMS["good"]) and ch06.ANTONYMS[ch06.ANTONYMS["good"]] == "good"
+
+
+def test_check_antonym_flips(planted_clf, planted_split):
+    _, test = planted_split
+    expected = flips_by_hand(planted_clf, test, PLANTED_ANTONYMS)
+    assert 0 < expected < len(test)
+    assert expected == ch06.count_antonym_flips(planted_clf, test, PLANTED_ANTONYMS)
+    fb = ch06.check_antonym_flips(float(expected), planted_clf, test, PLANTED_ANTONYMS)
+    assert fb and f"{expected} of the {len(test)}" in fb.message
+    hidden = str(expected)
+    rejected(ch06.check_antonym_flips(len(test) - expected, planted_clf, test, PLANTED_ANTONYMS),
+             "stay the same", hidden)
+    rejected(ch06.check_antonym_flips(expected / len(test), planted_clf, test, PLANTED_ANTONYMS), "is a share")
+    has_word = np.isin(test.token_ids, [test.vocab.index(w) for w in PLANTED_ANTONYMS]).any(axis=1)
+    if has_word.sum() != expected:
+        rejected(ch06.check_antonym_flips(int(has_word.sum()), planted_clf, test, PLANTED_ANTONYMS),
+                 "contain a table word", hidden)
+    rejected(ch06.check_antonym_flips(expected + 7, planted_clf, test, PLANTED_ANTONYMS), "too high", hidden)
+    rejected(ch06.check_antonym_flips(2.5, planted_clf, test, PLANTED_ANTONYMS), "not a whole number")
+    rejected(ch06.check_antonym_flips(None, planted_clf, test, PLANTED_ANTONYMS), "None")
+
+
+def test_check_antonym_flips_recognises_one_class_and_first_occurrence(planted_clf, planted_split):
+    _, test = planted_split
+    table = dict(zip(data.POSITIVE_CUES, data.NEGATIVE_CUES))  # positive cues only
+    f = forward.predict_fn(planted_clf)
+    before = f(test.token_ids) > 0.5
+    after = f(ch06.antonym_ids(test, table)) > 0.5
+    expected = int(np.sum(before != after))
+    first = test.token_ids.copy()
+    lookup = {test.vocab.index(a): test.vocab.index(b) for a, b in table.items()}
+    for row in first:
+        j = next((j for j, t in enumerate(row) if int(t) in lookup), None)
+        if j is not None:
+            row[j] = lookup[int(row[j])]
+    first_only = int(np.sum((f(first) > 0.5) != before))
+    if first_only != expected:
+        rejected(ch06.check_antonym_flips(first_only, planted_clf, test, table), "only the first")
+    per_class = [int(np.sum((before != after) & (test.labels == c))) for c in (0, 1)]
+    for c, n in enumerate(per_class):
+        if n != expected and n != first_only:
+            rejected(ch06.check_antonym_flips(n, planted_clf, test, table), f"labelled {c} only")
+    assert ch06.check_antonym_flips(expected, planted_clf, test, table)
+
+
+def test_check_antonym_flips_rejects_bad_context(planted_clf):
+    with pytest.raises(TypeError, match="texts must be a TextData"):
+        ch06.check_antonym_flips(3, planted_clf, np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="table must be a dict"):
+        ch06.antonym_ids(TextData(np.ones((1, 2), dtype=int), np.zeros(1, dtype=int), ("<pad>", "<unk>")), ["a"])

@@ -170,3 +170,41 @@ def test_surrogate_depth_bad_context_raises():
 
 def test_toy_model():
     np.testing.assert_allclose(ch10.toy_predict(ch10.TOY_IDS), expit(1.0))
+
+
+# --------------------------------------------------------------------------- the disagreement problem
+
+def rank_agreement_loop(a, b, k):
+    """Written differently from the reference: sorted lists of (|value|, -index) pairs, compared rank by rank."""
+    order = lambda s: [j for _, j in sorted(((abs(v), -j) for j, v in enumerate(s)), reverse=True)]
+    top_a, top_b = [-j for j in order(a)[:k]], [-j for j in order(b)[:k]]
+    return sum(x == y for x, y in zip(top_a, top_b)) / k
+
+
+def test_check_rank_agreement_accepts_the_definition():
+    fb = ch10.check_rank_agreement(rank_agreement_loop)
+    assert fb and "all 5 test cases" in fb.message
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda a, b, k: len(set(np.argsort(-np.abs(a))[:k]) & set(np.argsort(-np.abs(b))[:k])) / k,
+     "feature agreement"),
+    (lambda a, b, k: float(np.mean(np.argsort(-a, kind="stable")[:k] == np.argsort(-b, kind="stable")[:k])),
+     "signed value"),
+    (lambda a, b, k: float(np.sum(np.argsort(-np.abs(a), kind="stable")[:k]
+                                  == np.argsort(-np.abs(b), kind="stable")[:k])), "returned a count"),
+    (lambda a, b, k: 0.0, "not the share"),
+    (lambda a, b, k: None, "forget to `return`"),
+    (lambda a, b: 1.0, "TypeError"),
+])
+def test_check_rank_agreement_names_each_mistake(fn, words):
+    rejected(ch10.check_rank_agreement(fn), words)
+
+
+def test_check_rank_agreement_divided_by_overlap():
+    def by_overlap(a, b, k):
+        ta, tb = np.argsort(-np.abs(a), kind="stable")[:k], np.argsort(-np.abs(b), kind="stable")[:k]
+        shared = len(set(ta) & set(tb))
+        return float(np.sum(ta == tb) / shared) if shared else 0.0
+    rejected(ch10.check_rank_agreement(by_overlap), "number of shared features")
+    rejected(ch10.check_rank_agreement("rank"), "function")

@@ -187,3 +187,85 @@ def test_per_example_measures_errors():
             fn(None, r, v)
         with pytest.raises(ValueError, match="scores must be finite"):
             fn(np.full_like(s, np.nan), r, v)
+
+
+# --------------------------------------------------------------------------- the disagreement problem
+
+DISAGREEMENT = (agreement.feature_agreement, agreement.rank_agreement, agreement.sign_agreement,
+                agreement.signed_rank_agreement)
+
+
+def test_disagreement_measures_by_hand():
+    # |a| ranks positions 0 > 2 > 1 > 3; |b| ranks 2 > 0 > 3 > 1; signs: position 0 differs
+    a = np.array([[4.0, 1.0, -3.0, 0.5]])
+    b = np.array([[-2.0, 0.1, -5.0, 1.0]])
+    # k = 1: tops 0 and 2 -> nothing in common
+    assert [m(a, b, k=1)[0] for m in DISAGREEMENT] == [0.0, 0.0, 0.0, 0.0]
+    # k = 2: both top-2 = {0, 2}, ranks swapped, position 0 has opposite signs, 2 the same
+    assert [m(a, b, k=2)[0] for m in DISAGREEMENT] == [1.0, 0.0, 0.5, 0.0]
+    # k = 3: a {0, 2, 1}, b {2, 0, 3}; shared {0, 2}; no rank equal
+    np.testing.assert_allclose([m(a, b, k=3)[0] for m in DISAGREEMENT], [2 / 3, 0, 1 / 3, 0])
+    # k = 4: everything shared; ranks: a (0, 2, 1, 3), b (2, 0, 3, 1): none equal; signs agree on 1, 2, 3
+    np.testing.assert_allclose([m(a, b, k=4)[0] for m in DISAGREEMENT], [1, 0, 0.75, 0])
+
+
+def test_disagreement_identities():
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(20, 9))
+    valid = np.arange(9) < rng.integers(4, 10, size=(20, 1))
+    for k in (1, 2, 3, 4):
+        for m in DISAGREEMENT:  # a method agrees with itself
+            np.testing.assert_array_equal(m(a, a, valid, k=k), 1.0)
+        # the negated attribution: same features and ranks, every sign wrong
+        np.testing.assert_array_equal(agreement.feature_agreement(a, -a, valid, k=k), 1.0)
+        np.testing.assert_array_equal(agreement.rank_agreement(a, -a, valid, k=k), 1.0)
+        np.testing.assert_array_equal(agreement.sign_agreement(a, -a, valid, k=k), 0.0)
+        np.testing.assert_array_equal(agreement.signed_rank_agreement(a, -a, valid, k=k), 0.0)
+        # a positive rescaling changes nothing
+        np.testing.assert_array_equal(agreement.signed_rank_agreement(a, 3 * a, valid, k=k), 1.0)
+    # a reversed ranking over an even number of positions: no position keeps its rank
+    up = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+    assert agreement.rank_agreement(up, up[:, ::-1], k=6)[0] == 0.0
+    assert agreement.feature_agreement(up, up[:, ::-1], k=6)[0] == 1.0
+    assert agreement.feature_agreement(up, up[:, ::-1], k=3)[0] == 0.0
+    # the order of the measures: signed rank <= rank <= feature, signed rank <= sign <= feature
+    b = rng.normal(size=(20, 9))
+    for k in (1, 3):
+        fa, ra, sa, sra = (m(a, b, valid, k=k) for m in DISAGREEMENT)
+        assert np.all(sra <= ra) and np.all(ra <= fa) and np.all(sra <= sa) and np.all(sa <= fa)
+
+
+def test_disagreement_matches_a_loop_and_ignores_padding():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(30, 7)), rng.normal(size=(30, 7))
+    valid = np.arange(7) < rng.integers(3, 8, size=(30, 1))
+    k = 3
+    fa = agreement.feature_agreement(a, b, valid, k=k)
+    ra = agreement.rank_agreement(a, b, valid, k=k)
+    for i in range(30):
+        real = np.flatnonzero(valid[i])
+        ta = real[np.argsort(-np.abs(a[i, real]), kind="stable")][:k]
+        tb = real[np.argsort(-np.abs(b[i, real]), kind="stable")][:k]
+        assert fa[i] == pytest.approx(len(set(ta) & set(tb)) / k)
+        assert ra[i] == pytest.approx(np.mean(ta == tb))
+    # huge scores on padding change nothing
+    a2 = np.where(valid, a, 1e6)
+    np.testing.assert_array_equal(agreement.feature_agreement(a2, b, valid, k=k), fa)
+
+
+def test_disagreement_errors_and_short_examples():
+    a = np.ones((2, 4))
+    valid = np.array([[True, True, False, False], [True, True, True, True]])
+    out = agreement.rank_agreement(a, a, valid, k=3)
+    assert np.isnan(out[0]) and out[1] == 1.0
+    for m in DISAGREEMENT:
+        with pytest.raises(ValueError, match=r"k must be in \[1, 4\]"):
+            m(a, a, k=5)
+        with pytest.raises(ValueError, match="same shape"):
+            m(a, np.ones((2, 3)), k=1)
+        with pytest.raises(TypeError, match="k must be an int"):
+            m(a, a, k=1.5)
+        with pytest.raises(TypeError, match="valid must be a boolean array"):
+            m(a, a, np.ones((2, 4)), k=1)
+        with pytest.raises(ValueError, match="a must be finite"):
+            m(np.full((2, 4), np.nan), a, k=1)

@@ -21,7 +21,7 @@ from .core import (Feedback, answer_array, answer_number, call, check_array, che
                    function_name, require_callable)
 
 __all__ = ["attend", "check_attend", "nearest_neighbours", "check_nearest_neighbours", "fidelity",
-           "check_fidelity", "FAMILY_QUIZ", "FAMILIES", "check_families"]
+           "check_fidelity", "FAMILY_QUIZ", "FAMILIES", "check_families", "check_linear_counterfactual"]
 
 
 # --------------------------------------------------------------------------- exercise 1
@@ -328,3 +328,66 @@ def check_families(answer: Any) -> Feedback:
     reasons = "; ".join(f"'{m}': {FAMILY_QUIZ[m][1]}" for m in wrong)
     return Feedback(False, f"{len(wrong)} of {len(FAMILY_QUIZ)} are in the wrong family. Ask what each "
                            f"explanation is made of: {reasons}")
+
+
+# --------------------------------------------------------------------------- exercise 5
+
+@checker
+def check_linear_counterfactual(x_cf: Any, w: Any, b: Any, x: Any) -> Feedback:
+    """Check the closest point to ``x`` on the decision boundary ``w . x' + b = 0`` of a linear model.
+
+    The answer is compared with the orthogonal projection ``x + (-(w . x + b) / ||w||^2) w``
+    (:func:`xai_tutorial.counterfactuals.linear_counterfactual`), to 1e-6 relative.
+
+    Parameters
+    ----------
+    x_cf : array of shape (d,)
+        The learner's counterfactual.
+    w : array of shape (d,) or (1, d)
+        The model's weights (``logreg.coef_`` works).
+    b : float or array of shape (1,)
+        The bias (``logreg.intercept_`` works).
+    x : array of shape (d,)
+        The input.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``w``, ``b`` and ``x`` are not a weight vector, a number and a point of the same size.
+    """
+    from ..counterfactuals import linear_counterfactual
+
+    wv = as_float_array(w, "w", ndim=(1, 2)).ravel()
+    bv = as_float_array(b, "b", ndim=(0, 1)).ravel()
+    if bv.size != 1:
+        raise ValueError(f"b must be one number, got {bv.size}")
+    xv = as_float_array(x, "x", ndim=1)
+    if xv.shape != wv.shape:
+        raise ValueError(f"x must have {wv.size} features like w, got {xv.shape[0]}")
+    expected = linear_counterfactual(wv, float(bv[0]), xv)
+    a = answer_array(x_cf, "your counterfactual", shape=expected.shape)
+    scale = max(1.0, float(np.abs(expected).max()))
+    if np.allclose(a, expected, rtol=1e-6, atol=1e-6 * scale):
+        return Feedback(True, f"x_cf lies on the decision boundary (w . x_cf + b = 0) and is the "
+                              f"closest such point to x: it moved {np.linalg.norm(a - xv):.3f} "
+                              "standardized units along w.")
+    z = float(wv @ xv + bv[0])
+    norm = float(np.linalg.norm(wv))
+    if np.allclose(a, xv, atol=1e-9):
+        return Feedback(False, "x_cf equals x: move x along w until w . x_cf + b = 0")
+    if np.allclose(a, xv + z / norm ** 2 * wv, rtol=1e-6, atol=1e-6 * scale):
+        return Feedback(False, "x_cf moved the wrong way (away from the boundary): the step along w "
+                               "must bring w . x + b to 0, so its sign is minus that of w . x + b")
+    if np.allclose(a, xv - z / norm * wv, rtol=1e-6, atol=1e-6 * scale):
+        return Feedback(False, "the step is too long or too short by a factor ||w||: divide "
+                               "w . x + b by ||w||^2, not ||w||")
+    if np.allclose(a, xv - z * wv, rtol=1e-6, atol=1e-6 * scale):
+        return Feedback(False, "the step is not scaled: divide w . x + b by ||w||^2")
+    if np.allclose(a, xv - (z - float(bv[0])) / norm ** 2 * wv, rtol=1e-6, atol=1e-6 * scale):
+        return Feedback(False, "the bias b is missing: the boundary is w . x + b = 0, not w . x = 0")
+    margin = float(wv @ a + bv[0])
+    if abs(margin) <= 1e-6 * max(1.0, abs(z)):
+        return Feedback(False, "x_cf is on the decision boundary but not the closest point to x; the "
+                               "closest point is reached by moving straight along w")
+    return Feedback(False, f"x_cf is not on the decision boundary: w . x_cf + b = {margin:.3g}, it should "
+                           "be 0. Move x along w by the step that cancels w . x + b")

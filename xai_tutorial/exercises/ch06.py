@@ -21,7 +21,8 @@ from ..data import TextData
 from .core import Feedback, answer_array, answer_int, answer_number, call, check_array, checker, describe, require
 
 __all__ = ["article_attention_reference", "check_fixed_attention", "context_by_layers",
-           "check_context_by_hand", "most_concentrated_index", "check_most_concentrated"]
+           "check_context_by_hand", "most_concentrated_index", "check_most_concentrated",
+           "ANTONYMS", "antonym_ids", "count_antonym_flips", "check_antonym_flips"]
 
 
 def _softmax(s: np.ndarray, axis: int) -> np.ndarray:
@@ -291,3 +292,126 @@ def check_most_concentrated(index: Any, weights: np.ndarray, texts: TextData,
     top = int(np.argmax(w[index]))
     return Feedback(True, f"example {index}: {w[index, top]:.3f} of its attention goes to "
                           f"'{texts.vocab[texts.token_ids[index, top]]}'.")
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+_PAIRS = (("good", "bad"), ("great", "awful"), ("best", "worst"), ("funny", "boring"), ("love", "hate"),
+          ("beautiful", "ugly"), ("smart", "stupid"), ("brilliant", "terrible"), ("fresh", "stale"),
+          ("entertaining", "tedious"))
+
+#: The substitution table of exercise 4: ten pairs of opposite sentiment words, both directions.
+ANTONYMS: dict[str, str] = {**dict(_PAIRS), **{b: a for a, b in _PAIRS}}
+
+
+def antonym_ids(texts: TextData, table: dict[str, str] | None = None) -> np.ndarray:
+    """Token ids of ``texts`` with every occurrence of a word in ``table`` replaced by its entry.
+
+    Parameters
+    ----------
+    texts : TextData
+    table : dict, optional
+        ``{word: replacement}``; default :data:`ANTONYMS`. Words missing from the vocabulary are ignored.
+
+    Returns
+    -------
+    ndarray of shape (n, seq_len), int
+    """
+    if not isinstance(texts, TextData):
+        raise TypeError(f"texts must be a TextData, got {type(texts).__name__}")
+    table = ANTONYMS if table is None else table
+    if not isinstance(table, dict):
+        raise TypeError(f"table must be a dict {{word: replacement}}, got {type(table).__name__}")
+    index = {w: i for i, w in enumerate(texts.vocab)}
+    lookup = np.arange(len(texts.vocab))
+    for word, new in table.items():
+        if word in index and new in index:
+            lookup[index[word]] = index[new]
+    return lookup[texts.token_ids]
+
+
+_PREDICT_FNS: dict[int, tuple[Any, Any]] = {}
+
+
+def _predict_fn(clf: Any) -> Any:
+    """One :func:`xai_tutorial.forward.predict_fn` per model (each new one traces a new tf.function)."""
+    from ..forward import predict_fn
+
+    key = id(clf)
+    if key not in _PREDICT_FNS or _PREDICT_FNS[key][0] is not clf:
+        _PREDICT_FNS[key] = (clf, predict_fn(clf))
+    return _PREDICT_FNS[key][1]
+
+
+def count_antonym_flips(clf: Any, texts: TextData, table: dict[str, str] | None = None) -> int:
+    """How many predictions (P > 0.5) of ``clf`` change when every table word is replaced by its antonym."""
+    f = _predict_fn(clf)
+    before = f(np.asarray(texts.token_ids)) > 0.5
+    after = f(antonym_ids(texts, table)) > 0.5
+    return int(np.sum(before != after))
+
+
+@checker
+def check_antonym_flips(n_flipped: Any, clf: Any, texts: TextData, table: dict[str, str] | None = None
+                        ) -> Feedback:
+    """Check the number of predictions that flip when every table word is replaced by its antonym.
+
+    Parameters
+    ----------
+    n_flipped : int
+        The learner's count.
+    clf : TextAttentionClassifier or keras.Model
+        The trained classifier.
+    texts : TextData
+        The sentences (the test reviews).
+    table : dict, optional
+        ``{word: replacement}``; default :data:`ANTONYMS`.
+    """
+    if not isinstance(texts, TextData):
+        raise TypeError(f"texts must be a TextData, got {type(texts).__name__}")
+    f = _predict_fn(clf)
+    ids = np.asarray(texts.token_ids)
+    before = f(ids) > 0.5
+    table = ANTONYMS if table is None else table
+    after = f(antonym_ids(texts, table)) > 0.5
+    expected = int(np.sum(before != after))
+    n = len(texts)
+    value = answer_number(n_flipped, "your count", what="one whole number (a count of sentences)")
+    if value != round(value):
+        if 0 <= value <= 1 and abs(value * n - expected) < 0.5:
+            return Feedback(False, f"{value:g} is a share; the exercise asks for the number of sentences "
+                                   f"(multiply by {n})")
+        return Feedback(False, f"{value:g} is not a whole number; count the sentences whose prediction changes")
+    value = int(round(value))
+    if value == expected:
+        return Feedback(True, f"{value} of the {n} predictions flip when every table word is replaced by "
+                              "its antonym.")
+    if value == n - expected:
+        return Feedback(False, f"{value} is the number of predictions that stay the same; count those that change")
+    # only the first cue of each sentence replaced
+    first = ids.copy()
+    index = {w: i for i, w in enumerate(texts.vocab)}
+    lookup = {index[a]: index[b] for a, b in table.items() if a in index and b in index}
+    for row in first:
+        for j, t in enumerate(row):
+            if int(t) in lookup:
+                row[j] = lookup[int(t)]
+                break
+    if value == int(np.sum((f(first) > 0.5) != before)) and value != expected:
+        return Feedback(False, "this count replaces only the first table word of each sentence; replace "
+                               "every occurrence")
+    for label in (0, 1):
+        in_class = int(np.sum((before != after) & (np.asarray(texts.labels) == label)))
+        if value == in_class and in_class != expected:
+            return Feedback(False, f"this is the count for the sentences labelled {label} only; count the "
+                                   "flips over all sentences")
+    wrong_after = int(np.sum(after != np.asarray(texts.labels).astype(bool)))
+    if value == wrong_after and value != expected:
+        return Feedback(False, "this counts the substituted sentences the model gets wrong against the true "
+                               "labels; compare the prediction after the substitution with the prediction before")
+    has_word = np.isin(ids, list(lookup)).any(axis=1)
+    if value == int(has_word.sum()) and value != expected:
+        return Feedback(False, "this is the number of sentences that contain a table word; count only those "
+                               "whose prediction changes")
+    return Feedback(False, f"{value} is {'too high' if value > expected else 'too low'}: replace every table "
+                           "word by its antonym and count the sentences whose prediction (P > 0.5) changes")

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from .. import perturbation
-from .core import Feedback, NotYet, answer_array, answer_int, answer_number, check_array, checker, describe
+from .core import (Feedback, NotYet, answer_array, answer_int, answer_number, call, check_array, checker, describe,
+                   function_name, require_callable)
 
 __all__ = ["TOY_TOKENS", "TOY_IDS", "TOY_WEIGHTS", "TOY_BIAS", "TOY_SCORES", "toy_predict",
            "check_deletion_curve", "check_comprehensiveness", "check_randomization",
-           "check_surrogate_depth"]
+           "check_surrogate_depth", "RANK_AGREEMENT_CASES", "check_rank_agreement"]
 
 #: The tokens of the toy example.
 TOY_TOKENS: tuple[str, ...] = ("great", "plot", "but", "dull")
@@ -251,3 +252,78 @@ def check_surrogate_depth(depth: Any, trees: Any, *, level: float = 0.95) -> Fee
         return Feedback(False, f"depth {depth} has a held-out fidelity of "
                                f"{fid[depths == depth][0]:.3f}, below {level}: look further down the table")
     return Feedback(False, f"depth {depth} is not in the table (depths {depths.min()}-{depths.max()})")
+
+
+# --------------------------------------------------------------------------- the disagreement problem
+
+def _rank_agreement_1d(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    from ..agreement import rank_agreement
+
+    return float(rank_agreement(a[None], b[None], k=k)[0])
+
+
+def _top(s: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-np.abs(s), kind="stable")[:k]
+
+
+#: The test cases of :func:`check_rank_agreement`: (a, b, k), each a pair of attributions of one
+#: example. The first is the worked example of the chapter.
+RANK_AGREEMENT_CASES: tuple[tuple[np.ndarray, np.ndarray, int], ...] = (
+    (np.array([0.9, -0.1, 0.5, -0.7, 0.2]), np.array([0.8, 0.0, -0.9, -0.6, 0.1]), 3),
+    (np.array([0.9, -0.1, 0.5, -0.7, 0.2]), np.array([0.8, 0.0, -0.9, -0.6, 0.1]), 1),
+    (np.array([1.0, 2.0, 3.0, 4.0]), np.array([4.0, 3.0, 2.0, 1.0]), 4),
+    (np.array([-3.0, 2.0, 1.0, 0.5, 0.1, 0.0]), np.array([3.0, -1.0, 2.0, 0.4, 0.0, 0.2]), 2),
+    (np.array([-3.0, 2.0, 1.0, 0.5, 0.1, 0.0]), np.array([3.0, -1.0, 2.0, 0.4, 0.0, 0.2]), 4),
+)
+
+
+@checker
+def check_rank_agreement(fn: Any) -> Feedback:
+    """Check a learner's ``rank_agreement(a, b, k)`` for two attributions ``a``, ``b`` of shape (d,).
+
+    The reference is :func:`xai_tutorial.agreement.rank_agreement`: the share of the ranks 1..k
+    at which the two top-k lists (by absolute value) hold the same feature. The usual mistakes
+    are recognised: the set overlap (feature agreement), ranking by the signed value, dividing by
+    the size of the overlap, or counting features of the same rank without requiring that they
+    be the same feature.
+    """
+    require_callable(fn, "a function rank_agreement(a, b, k)")
+    label = function_name(fn)
+    got, expected = [], []
+    for i, (a, b, k) in enumerate(RANK_AGREEMENT_CASES, start=1):
+        where = f"on test case {i} (k = {k})"
+        got.append(answer_number(call(fn, a, b, k, name=label, case=where), f"the result of {label} {where}"))
+        expected.append(_rank_agreement_1d(a, b, k))
+    wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if abs(g - e) > 1e-9]
+    if wrong:
+        def hypothesis(rule):
+            return all(abs(g - rule(a, b, k)) <= 1e-9 for g, (a, b, k) in zip(got, RANK_AGREEMENT_CASES))
+
+        def shared(a, b, k):
+            return len(set(_top(a, k).tolist()) & set(_top(b, k).tolist()))
+
+        def same_rank(a, b, k):
+            return int(np.sum(_top(a, k) == _top(b, k)))
+
+        mistakes = (
+            (lambda a, b, k: shared(a, b, k) / k,
+             "returned the share of features the two top-k lists have in common: that is feature agreement; "
+             "rank agreement also asks that a shared feature sit at the same rank in both lists"),
+            (lambda a, b, k: float(np.mean(np.argsort(-a, kind="stable")[:k] == np.argsort(-b, kind="stable")[:k])),
+             "ranks by the signed value; rank the features by magnitude, np.abs(a), so that a large negative "
+             "attribution ranks high"),
+            (lambda a, b, k: same_rank(a, b, k) / shared(a, b, k) if shared(a, b, k) else 0.0,
+             "divides by the number of shared features; divide by k, the length of the lists"),
+            (lambda a, b, k: float(same_rank(a, b, k)),
+             "returned a count; divide it by k to get a share"),
+        )
+        for rule, hint in mistakes:
+            if hypothesis(rule):
+                return Feedback(False, f"{label} {hint}")
+        i = wrong[0]
+        k = RANK_AGREEMENT_CASES[i][2]
+        return Feedback(False, f"{label} returned {got[i]:.3g} on test case {i + 1} (k = {k}), which is not "
+                               "the share of ranks 1..k at which both top-k lists (sorted by |attribution|, "
+                               "largest first) hold the same feature")
+    return Feedback(True, f"{label} agrees with the definition of rank agreement on all "
+                          f"{len(RANK_AGREEMENT_CASES)} test cases.")
