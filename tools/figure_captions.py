@@ -9,6 +9,12 @@ book renders its output as a numbered figure ("Fig. 3.2") with a caption that ca
 The caption is the figure's own title, which in this book states the finding: the last literal
 string passed to ``suptitle`` or, failing that, to ``set_title``/``title``. A caption already set by
 hand is kept. With --check, exit 1 if a notebook would change (the unit tests run this).
+
+Every cell that draws figures also gets alt text for its images (``{"mystnb": {"image": {"alt":
+...}}}``), for readers who cannot see them: the caption of a single figure, or the titles of all
+the figures the cell draws. Where the titles are computed (f-strings with values), the alt text is
+written by hand in that metadata and kept; the book tests require one on every figure. Sphinx
+extracts alt text for translation like any caption.
 """
 from __future__ import annotations
 
@@ -69,15 +75,7 @@ def _other_rich_output(tree: ast.Module) -> bool:
     return isinstance(last, ast.Expr) and _call_name(last.value) not in ("show", "print", "tight_layout")
 
 
-def caption_of(source: str) -> str | None:
-    """The caption for a cell that draws one figure, or None."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython magics: leave the cell alone
-        return None
-    n_show, in_loop = _shows(tree)
-    if n_show != 1 or in_loop or _other_rich_output(tree):
-        return None
+def _titles(tree: ast.AST) -> dict[str, list[str]]:
     titles: dict[str, list[str]] = {"suptitle": [], "title": []}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
@@ -88,11 +86,69 @@ def caption_of(source: str) -> str | None:
                 titles["suptitle"].append(text)
             elif node.func.attr in ("set_title", "title"):
                 titles["title"].append(text)
-    chosen = titles["suptitle"] or titles["title"]
-    if not chosen:
-        return None
-    text = " ".join(chosen[-1].split())
+    for node in ast.walk(tree):  # plotting helpers of the package: plot_...(..., title="...")
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in ("title", "suptitle") and (text := _literal(kw.value)) is not None:
+                    titles["suptitle" if kw.arg == "suptitle" else "title"].append(text)
+    return titles
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def alt_of(source: str) -> str | None:
+    """Alt text for the images of a cell that draws figures: the titles of its figures, or None.
+
+    The suptitles if there are any (a figure's suptitle states its finding), else the panel titles,
+    in the order the code sets them.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if _shows(tree)[0] == 0:
+        return None
+    titles = _titles(tree)
+    chosen = titles["suptitle"] or titles["title"]
+    return " ".join(_sentence(t) for t in chosen) if chosen else None
+
+
+def caption_of(source: str) -> str | None:
+    """The caption for a cell that draws one figure, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: leave the cell alone
+        return None
+    n_show, in_loop = _shows(tree)
+    if n_show != 1 or in_loop or _other_rich_output(tree):
+        return None
+    titles = _titles(tree)
+    chosen = titles["suptitle"] or titles["title"]
+    return _sentence(chosen[-1]) if chosen else None
+
+
+def _set_alt(cell: nbformat.NotebookNode, alt: str | None) -> bool:
+    """Set the alt text of a cell's images; return whether it changed.
+
+    With ``alt=None`` (titles built from computed values, which no static reading can give) an
+    alt text written by hand is kept.
+    """
+    meta = cell.metadata.get("mystnb", {})
+    image = dict(meta.get("image", {}))
+    if alt is None or image.get("alt") == alt:
+        return False
+    image["alt"] = alt
+    mystnb = cell.metadata.setdefault("mystnb", {})
+    if image:
+        mystnb["image"] = image
+    else:
+        mystnb.pop("image", None)
+    if not mystnb:
+        del cell.metadata["mystnb"]
+    return True
 
 
 def annotate(nb: nbformat.NotebookNode, chapter: str) -> bool:
@@ -104,18 +160,21 @@ def annotate(nb: nbformat.NotebookNode, chapter: str) -> bool:
         caption = caption_of(cell.source)
         figure = cell.metadata.get("mystnb", {}).get("figure")
         if caption is None and figure is None:
+            changed |= _set_alt(cell, alt_of(cell.source))
             continue
         if caption is None and figure.get("name", "").startswith("fig-"):  # no longer one figure
             del cell.metadata["mystnb"]["figure"]
             if not cell.metadata["mystnb"]:
                 del cell.metadata["mystnb"]
             changed = True
+            changed |= _set_alt(cell, alt_of(cell.source))
             continue
         k += 1
         want = {"name": f"fig-{chapter}-{k}", "caption": (figure or {}).get("caption") or caption}
         if figure != want:
             cell.metadata.setdefault("mystnb", {})["figure"] = want
             changed = True
+        changed |= _set_alt(cell, " ".join(want["caption"].split()))
     return changed
 
 

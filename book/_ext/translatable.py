@@ -13,7 +13,8 @@
   a source, which Sphinx skips as a "built-in message", and rebuilds it after reading. A transform
   that runs before Sphinx's own (priority 20) puts the title's text into one inline node with a
   source, which survives the rebuild, so that it is extracted into the page's catalog and
-  translated like any paragraph.
+  translated like any paragraph; the copy of each exercise from which sphinx-exercise titles its
+  solution is refreshed after translation.
 * **Part captions of the table of contents.** sphinx-external-toc inserts the toctrees of
   ``_toc.yml`` into the root page at priority 100, after Sphinx has translated the page, so the
   captions ("Part I: Foundations") stay English although the gettext builder extracts them. A
@@ -109,6 +110,24 @@ class TranslatableExerciseTitles(SphinxTransform):
             node += inline
 
 
+class TranslatedExerciseRegistry(SphinxTransform):
+    """sphinx-exercise titles each solution after its exercise from a copy of the exercise node
+    that it keeps from before translation; after Sphinx's translation, refresh that copy."""
+
+    default_priority = 21  # after sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if not registry or not self.config.language or self.config.language == "en":
+            return
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+
+        for node in list(self.document.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node)))):
+            entry = registry.get(node.get("label"))
+            if entry is not None and entry.get("docname") == self.env.docname:
+                entry["node"] = node.deepcopy()
+
+
 class TranslatedTocCaptions(SphinxTransform):
     default_priority = 110  # after sphinx_external_toc's InsertToctrees (100)
 
@@ -131,5 +150,6 @@ def setup(app: Sphinx) -> dict:
     _patch_glue_lookup()
     app.add_transform(UntranslatedCellOutputs)
     app.add_transform(TranslatableExerciseTitles)
+    app.add_transform(TranslatedExerciseRegistry)
     app.add_transform(TranslatedTocCaptions)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
