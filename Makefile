@@ -2,8 +2,9 @@
 #   make book           build the HTML book into _build/html (creates ./.venv on first use)
 #   make test           lint, unit tests and doctests, every notebook executed twice (once to run
 #                       every cell and hidden assert, once to check it reproduces its outputs), the
-#                       book with warnings as errors, the student edition, checks of the built HTML
-#                       and the browser tests (see CONTRIBUTING.md for which check runs where)
+#                       book with warnings as errors, the student edition, the Chinese edition and
+#                       its translation check, a one-chapter PDF of each edition, checks of the
+#                       built HTML and PDFs, the browser and accessibility tests (see CONTRIBUTING.md)
 #   make unit           lint, unit tests, exercise-checker tests and doctests only (about a minute)
 #   make nbval          every notebook under nbval (runs every cell; outputs not compared)
 #   make book-student   the same book with every solution removed, into _build/student
@@ -118,9 +119,13 @@ grade: $(STAMP)
 test: unit execute
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	$(MAKE) --no-print-directory book-student
+	$(MAKE) --no-print-directory book-zh
+	$(BIN)/python tools/translations.py check
+	$(BIN)/python tools/pdf.py --chapter $(PDF_CHAPTER)
 	$(MAKE) --no-print-directory reproduce
 	$(MAKE) --no-print-directory grade
-	$(PYTEST) tests -m "book or browser"
+	$(MAKE) --no-print-directory axe
+	$(PYTEST) -n 2 --dist loadfile tests -m "book or browser"
 
 # jupyterlab-myst renders the MyST markup; tools/jupyterlab (added to JUPYTER_CONFIG_PATH, so the
 # user's own ~/.jupyter still applies) folds gated solutions, tidies citations and glossary terms,

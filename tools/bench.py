@@ -188,9 +188,12 @@ def bench_fresh_test() -> list[str]:
                    ("tools/notebooks.py execute", "execution 1 (every cell, two notebooks at a time)"),
                    ("jupyter-book build . ", "book build (from the cache)"),
                    ("student_config.py", "student edition"),
+                   ("translations.py config", "Chinese edition (from the cache)"),
+                   ("translations.py check", "translation check (gettext extraction)"),
+                   ("tools/pdf.py", "PDF of one chapter, both editions (XeLaTeX)"),
                    ("tools/notebooks.py export", "execution 2 (student notebooks under nbval: same outputs)"),
                    ("classroom.py grade", "nbgrader: autograde two chapters"),
-                   ('-m "book or browser"', "built-book and browser tests")]
+                   ('-m "book or browser"', "built-book, PDF, browser and accessibility tests, both editions")]
         current = -1  # the steps come in this order; a later match of an earlier marker is not a new step
         for line in proc.stdout:
             log.append(line)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -78,9 +80,32 @@ def extract() -> Path:
 
 
 def update() -> None:
-    """Merge the current English messages into the catalogs (changed ones become fuzzy)."""
+    """Merge the current English messages into the catalogs (changed ones become fuzzy).
+
+    A message with nothing to translate (only numbers, formulas, code or references, such as the
+    cells of a table of timings) is filled with itself, so that re-measuring a number does not
+    call for a translator.
+    """
+    from babel.messages.pofile import write_po
+
     subprocess.run([str(BIN / "sphinx-intl"), "update", "-p", str(POT_DIR), "-d", str(LOCALES),
                     "-l", LANGUAGE, "-w", "76"], check=True, stdout=subprocess.DEVNULL)
+    for path in sorted(CATALOGS.rglob("*.po")):
+        catalog, changed = _read(path), False
+        for m in catalog:
+            if m.id and not has_words(m.id) and (m.string != m.id or m.fuzzy):
+                m.string, changed = m.id, True
+                m.flags.discard("fuzzy")
+        if changed:
+            with open(path, "wb") as f:
+                write_po(f, catalog, width=76)
+
+
+def has_words(text: str) -> bool:
+    """Whether a message holds words to translate, beyond roles, formulas, code, numbers and signs."""
+    rest = _ROLE.sub(" ", text)
+    rest = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", " ", rest, flags=re.S)
+    return bool(re.search(r"[^\W\d_]{2,}", rest))
 
 
 @dataclass
@@ -90,10 +115,39 @@ class PageStatus:
     untranslated: int
     fuzzy: int
     obsolete: int
+    broken: list[str] = field(default_factory=list)  # msgids whose translation lost or changed a key
 
     @property
     def ok(self) -> bool:
-        return self.untranslated == 0 and self.fuzzy == 0
+        return self.untranslated == 0 and self.fuzzy == 0 and not self.broken
+
+
+_ROLE = re.compile(r"\{([a-z][\w:-]*)\}`([^`]*)`")
+_TARGETED = {"term", "ref", "numref", "doc"}  # roles whose shown text may be translated: keep the target
+
+
+def markup_keys(text: str) -> Counter:
+    """What a translation must keep exactly: role targets and keys, inline math, code spans, URLs.
+
+    ``{term}`注意力 <Attention>``` and ``{term}`Attention``` have the same key (the target); a
+    citation, glue key, equation label or code span must come back unchanged.
+    """
+    keys: Counter = Counter()
+    for role, content in _ROLE.findall(text):
+        if role in _TARGETED:
+            m = re.search(r"<([^<>]+)>\s*$", content)
+            content = m.group(1) if m else content
+            if role == "numref":
+                content = content.strip()
+        keys[(role, content.strip())] += 1
+    rest = _ROLE.sub(" ", text)
+    for span in re.findall(r"(?<!\$)\$(?!\$)[^$]+?\$", rest):
+        keys[("math", span)] += 1
+    for span in re.findall(r"`[^`]+`", rest):
+        keys[("code", span)] += 1
+    for url in re.findall(r"\]\(([^)\s]+)\)", rest):
+        keys[("url", url)] += 1
+    return keys
 
 
 def _read(path: Path):
@@ -107,7 +161,9 @@ def status(pot_dir: Path = POT_DIR, catalogs: Path = CATALOGS) -> list[PageStatu
     """Compare every page's English messages (.pot) with its catalog (.po).
 
     A message is untranslated when the catalog lacks it or its msgstr is empty, fuzzy when the
-    catalog has it marked fuzzy. The catalog's own header does not count.
+    catalog has it marked fuzzy, and broken when its translation does not keep the message's
+    :func:`markup_keys` (a citation, glue key, link target, formula or code span lost or changed).
+    The catalog's own header does not count.
     """
     rows = []
     for pot in sorted(pot_dir.rglob("*.pot")):
@@ -116,25 +172,32 @@ def status(pot_dir: Path = POT_DIR, catalogs: Path = CATALOGS) -> list[PageStatu
         po_path = catalogs / f"{page}.po"
         po = _read(po_path) if po_path.exists() else None
         untranslated = fuzzy = 0
+        broken = []
         for msgid in ids:
             m = po.get(msgid) if po is not None else None
             if m is None or not m.string:
                 untranslated += 1
             elif m.fuzzy:
                 fuzzy += 1
+            elif markup_keys(msgid) != markup_keys(m.string):
+                broken.append(msgid)
         obsolete = len(po.obsolete) if po is not None else 0
-        rows.append(PageStatus(page, len(ids), untranslated, fuzzy, obsolete))
+        rows.append(PageStatus(page, len(ids), untranslated, fuzzy, obsolete, broken))
     return rows
 
 
 def table(rows: list[PageStatus]) -> str:
-    lines = [f"{'page':45s} {'messages':>8s} {'untranslated':>12s} {'fuzzy':>6s}"]
+    lines = [f"{'page':45s} {'messages':>8s} {'untranslated':>12s} {'fuzzy':>6s} {'broken':>6s}"]
     for r in rows:
-        lines.append(f"{r.page:45s} {r.total:8d} {r.untranslated:12d} {r.fuzzy:6d}")
+        lines.append(f"{r.page:45s} {r.total:8d} {r.untranslated:12d} {r.fuzzy:6d} {len(r.broken):6d}")
     total = sum(r.total for r in rows)
-    done = sum(r.total - r.untranslated - r.fuzzy for r in rows)
+    done = sum(r.total - r.untranslated - r.fuzzy - len(r.broken) for r in rows)
     lines.append(f"{'all pages':45s} {total:8d} {sum(r.untranslated for r in rows):12d} "
-                 f"{sum(r.fuzzy for r in rows):6d}   ({done}/{total} translated)")
+                 f"{sum(r.fuzzy for r in rows):6d} {sum(len(r.broken) for r in rows):6d}   "
+                 f"({done}/{total} translated)")
+    for r in rows:
+        for msgid in r.broken[:5]:
+            lines.append(f"  broken in {r.page}: {msgid[:100]!r}")
     return "\n".join(lines)
 
 
@@ -158,7 +221,8 @@ def main(argv: list[str]) -> int:
     rows = status()
     print(table(rows))
     if cmd == "check" and not all(r.ok for r in rows):
-        bad = [f"{r.page} ({r.untranslated} untranslated, {r.fuzzy} fuzzy)" for r in rows if not r.ok]
+        bad = [f"{r.page} ({r.untranslated} untranslated, {r.fuzzy} fuzzy, {len(r.broken)} broken)"
+               for r in rows if not r.ok]
         print("Not translated yet: " + "; ".join(bad), file=sys.stderr)
         return 1
     return 0
