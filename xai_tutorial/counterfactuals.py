@@ -214,6 +214,9 @@ def wachter_counterfactual(predict: Callable[[np.ndarray], Any], x: np.ndarray, 
     k = out0.shape[1]
     if k < 2:
         raise ValueError(f"predict must return one probability per class (n, k >= 2), got {k} output(s)")
+    if out0.min() < -1e-6 or out0.max() > 1 + 1e-6:
+        raise ValueError(f"predict must return class probabilities in [0, 1], got values in "
+                         f"[{out0.min():.3g}, {out0.max():.3g}]")
     target = check_int(target, "target", 0, k - 1)
     desired = check_number(desired, "desired", low=0, high=1, low_open=True, high_open=True)
     check_choice(distance, "distance", DISTANCES)

@@ -30,12 +30,14 @@ Two kinds of interval are offered, and each function says which it uses:
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_callable, check_choice, check_fraction, check_int
+from ._validation import (as_float_array, check_axes, check_callable, check_choice, check_fraction, check_int,
+                          check_str)
 
 __all__ = ["run_over_seeds", "summarize", "compare", "t_interval", "bootstrap_interval",
            "plot_intervals", "INTERVALS"]
@@ -55,6 +57,20 @@ def _check_seeds(seeds: Any) -> list[int]:
     if len(set(out)) != len(out):
         raise ValueError(f"seeds must be distinct, got {out}")
     return out
+
+
+def _check_run_signature(run: Callable, with_dataset: bool) -> None:
+    """TypeError unless ``run`` can be called as ``run(seed)`` (or ``run(seed, dataset)``)."""
+    try:
+        sig = inspect.signature(run)
+    except (TypeError, ValueError):  # a builtin or C function without a signature: call it and see
+        return
+    args = (0, "dataset") if with_dataset else (0,)
+    try:
+        sig.bind(*args)
+    except TypeError:
+        call = "run(seed, dataset) (datasets was given)" if with_dataset else "run(seed)"
+        raise TypeError(f"run must be callable as {call}, got a callable of signature {sig}") from None
 
 
 def run_over_seeds(run: Callable[..., Mapping[str, Mapping[str, Any]]], seeds: Sequence[int], *,
@@ -95,10 +111,14 @@ def run_over_seeds(run: Callable[..., Mapping[str, Mapping[str, Any]]], seeds: S
     check_callable(run, "run")
     seeds = _check_seeds(seeds)
     if datasets is not None:
-        if isinstance(datasets, (str, bytes)) or not all(isinstance(d, str) for d in datasets):
+        if isinstance(datasets, (str, bytes)) or not isinstance(datasets, Sequence | np.ndarray) \
+                or not all(isinstance(d, str) for d in datasets):
             raise TypeError(f"datasets must be a sequence of str, got {datasets!r}")
-        if not datasets:
+        if not len(datasets):
             raise ValueError("datasets must name at least one data set, got an empty sequence")
+        if len(set(datasets)) != len(datasets):
+            raise ValueError(f"datasets must be distinct, got {list(datasets)}")
+    _check_run_signature(run, datasets is not None)
     rows = []
     for dataset in ([None] if datasets is None else list(datasets)):
         for seed in seeds:
@@ -111,10 +131,10 @@ def run_over_seeds(run: Callable[..., Mapping[str, Mapping[str, Any]]], seeds: S
                     raise TypeError(f"run must return {{metric: scores}} for method {method!r}, got "
                                     f"{type(metrics).__name__} for seed {seed}")
                 for metric, scores in metrics.items():
-                    s = as_float_array(np.atleast_1d(scores), f"the scores of {method!r}, {metric!r}",
+                    s = as_float_array(np.atleast_1d(scores), f"run's scores of {method!r}, {metric!r}",
                                        ndim=1, allow_nan=True)
                     if np.isinf(s).any():
-                        raise ValueError(f"the scores of {method!r}, {metric!r} for seed {seed} are infinite")
+                        raise ValueError(f"run's scores of {method!r}, {metric!r} for seed {seed} are infinite")
                     finite = s[np.isfinite(s)]
                     row = {"seed": seed, "method": str(method), "metric": str(metric),
                            "value": float(finite.mean()) if finite.size else np.nan,
@@ -150,6 +170,9 @@ def t_interval(seed_means: Any, level: float = 0.95) -> tuple[float, float, floa
     from scipy import stats
 
     x = as_float_array(seed_means, "seed_means", ndim=1, allow_nan=True)
+    if np.isinf(x).any():
+        raise ValueError(f"seed_means must not be infinite (NaN marks a missing value), got "
+                         f"{int(np.isinf(x).sum())} infinite value(s)")
     level = check_fraction(level, "level")
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -189,6 +212,9 @@ def bootstrap_interval(scores_per_seed: Sequence[Any], level: float = 0.95, *, n
     arrays = []
     for i, s in enumerate(scores_per_seed):
         a = as_float_array(s, f"scores_per_seed[{i}]", ndim=1, allow_nan=True)
+        if np.isinf(a).any():
+            raise ValueError(f"scores_per_seed[{i}] must not be infinite (NaN marks a missing score), got "
+                             f"{int(np.isinf(a).sum())} infinite value(s)")
         a = a[np.isfinite(a)]
         if a.size == 0:
             raise ValueError(f"scores_per_seed[{i}] holds no finite score")
@@ -216,16 +242,16 @@ def _interval(group, interval: str, level: float, n_boot: int, seed: int) -> tup
     return bootstrap_interval(list(group["scores"]), level, n_boot=n_boot, seed=seed)
 
 
-def _check_table(table: Any, needed: tuple[str, ...]) -> None:
+def _check_table(table: Any, needed: tuple[str, ...], name: str = "table", source: str = "run_over_seeds") -> None:
     import pandas as pd
 
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table must be the DataFrame of run_over_seeds, got {type(table).__name__}")
+        raise TypeError(f"{name} must be the DataFrame of {source}, got {type(table).__name__}")
     missing = [c for c in needed if c not in table.columns]
     if missing:
-        raise ValueError(f"table must have the columns {list(needed)} of run_over_seeds; missing {missing}")
+        raise ValueError(f"{name} must have the columns {list(needed)} of {source}; missing {missing}")
     if table.empty:
-        raise ValueError("table has no rows")
+        raise ValueError(f"{name} has no rows")
 
 
 def summarize(table: Any, *, interval: str = "t", level: float = 0.95, n_boot: int = 2000, seed: int = 0):
@@ -282,6 +308,10 @@ def compare(table: Any, metric: str, a: str, b: str, *, interval: str = "t", lev
         excludes 0.
     """
     _check_table(table, ("seed", "method", "metric", "value", "scores"))
+    check_str(metric, "metric")
+    check_str(a, "a")
+    check_str(b, "b")
+    check_str(dataset, "dataset", optional=True)
     check_choice(interval, "interval", INTERVALS)
     sub = table[table["metric"] == metric]
     if dataset is not None:
@@ -339,9 +369,16 @@ def plot_intervals(summary: Any, metric: str, *, ax=None, title: str | None = No
     """
     import matplotlib.pyplot as plt
 
-    _check_table(summary, ("method", "metric", "mean", "low", "high"))
+    _check_table(summary, ("method", "metric", "mean", "low", "high"), "summary", "summarize")
+    check_str(metric, "metric")
+    check_axes(ax)
+    check_str(title, "title", optional=True)
+    check_str(dataset, "dataset", optional=True)
+    check_str(xlabel, "xlabel", optional=True)
     sub = summary[summary["metric"] == metric]
     if dataset is not None:
+        if "dataset" not in summary.columns:
+            raise ValueError("dataset was given but the summary has no dataset column")
         sub = sub[sub["dataset"] == dataset]
     if sub.empty:
         raise ValueError(f"metric {metric!r} is not in the summary (metrics: {sorted(summary['metric'].unique())})")

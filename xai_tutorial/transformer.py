@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_int_array, check_choice, check_int, check_number
+from ._validation import as_int_array, check_choice, check_int, check_number, check_str
 from .forward import call_in_batches
 from .vision import ClassTokenAndPosition, _encoder_sizes, _initialise
 
@@ -139,8 +139,9 @@ def check_token_ids(token_ids: np.ndarray, tr: TextTransformer, name: str = "tok
         If the shape is not (n, seq_len) or an id is out of range.
     """
     if not isinstance(tr, TextTransformer):
-        raise TypeError(f"the model must be a TextTransformer (transformer.build_text_transformer), got "
+        raise TypeError(f"tr (the model) must be a TextTransformer (transformer.build_text_transformer), got "
                         f"{type(tr).__name__}")
+    check_str(name, "name")
     ids = as_int_array(token_ids, name, ndim=2)
     if ids.shape[1] != tr.seq_len:
         raise ValueError(f"{name} must have shape (n, {tr.seq_len}), got {ids.shape}")

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from . import attention as _attention
-from ._validation import as_bool_mask, as_float_array, check_bool, check_choice, check_fraction, check_int
+from ._validation import (as_bool_mask, as_float_array, check_bool, check_choice, check_fraction, check_int,
+                          check_number)
 from .forward import check_target, logit_model
 from .transformer import TextTransformer, check_token_ids
 
@@ -155,6 +156,7 @@ def max_flow_value(capacity: np.ndarray, source: int, sink: int, *, tol: float =
     sink = check_int(sink, "sink", 0, m - 1)
     if source == sink:
         raise ValueError(f"source and sink must differ, got {source} for both")
+    tol = check_number(tol, "tol", low=0)  # a negative tol would count exhausted edges and never stop
     # residual capacities on the edges and their reverses, in plain Python (tiny graphs: faster than NumPy)
     us, vs = np.nonzero(cap > 0)
     residual: dict[tuple[int, int], float] = {}

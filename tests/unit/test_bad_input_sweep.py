@@ -44,7 +44,8 @@ E = (TypeError, ValueError)  # the kind rule is ambiguous for this bad value: ei
 
 MODULES = ("forward", "agreement", "attention", "attention_layers", "attention_interventions", "data",
            "models", "vision", "shapley", "text_shap", "surrogate", "feature_importance",
-           "gradient_attribution", "perturbation", "activations", "plotting", "widgets", "reproducibility")
+           "gradient_attribution", "perturbation", "activations", "plotting", "widgets", "reproducibility",
+           "counterfactuals", "negation_data", "transformer", "transformer_attribution", "experiments")
 
 #: Public names that are not swept, and why.
 EXEMPT = {
@@ -64,6 +65,12 @@ EXEMPT = {
     "models.TextAttentionClassifier": "views of one model built by build_text_attention_classifier "
                                       "(its methods are swept)",
     "vision.TinyViT": "views of one model built by build_tiny_vit (its methods are swept)",
+    "counterfactuals.TabularCounterfactual": "result container built by wachter_counterfactual",
+    "counterfactuals.TokenSubstitution": "result container built by token_substitution_counterfactual",
+    "negation_data.negation_vocab": "takes no arguments",
+    "negation_data.NegationText": "result container built by make_negation_text (its subset is swept)",
+    "transformer.TextTransformer": "views of one model built by build_text_transformer (its methods are swept)",
+    "transformer_attribution.AttnLRPRelevance": "result container built by attn_lrp",
 }
 #: Methods Keras calls itself (the layers' ``call`` is swept through ``layer(...)``).
 KERAS_HOOKS = {"build", "get_config", "compute_mask", "compute_output_shape", "call", "from_config"}
@@ -597,6 +604,10 @@ def _agreement() -> list[Api]:
             {"a": FloatArr(ndim=2), "b": FloatArr(ndim=2), "valid": BoolArr(), "method": Choice(),
              "absolute": Bool()}, pos=3,
             extra=[_pair("a", "b", b[:, :4]), _pair("a", "valid", valid[:, :4])]),
+        *[Api("agreement", name, getattr(m, name), {"a": s, "b": b, "valid": valid, "k": 2},
+              {"a": FloatArr(ndim=2), "b": FloatArr(ndim=2), "valid": BoolArr(), "k": Int(1, 5)}, pos=3,
+              extra=[_pair("a", "b", b[:, :4]), _pair("a", "valid", valid[:, :4])])
+          for name in ("feature_agreement", "rank_agreement", "sign_agreement", "signed_rank_agreement")],
     ]
 
 
@@ -1347,9 +1358,297 @@ def _reproducibility() -> list[Api]:
                 {"seed": Int(0, 2**32 - 1), "deterministic_ops": Bool()}, pos=1, run_valid=False)]
 
 
+def _softmax_predict(X):
+    """A fixed linear-softmax model of 2 features and 2 classes (numpy), shape (n, 2)."""
+    z = np.asarray(X, dtype=np.float64) @ np.array([[1.0, -1.0], [-0.5, 0.5]])
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _counterfactuals() -> list[Api]:
+    from xai_tutorial import counterfactuals as m
+
+    X = _rng(16).normal(size=(12, 2))
+    y = np.arange(12) % 2
+    x = np.array([1.0, -0.5])
+    vec = FloatArr(ndim=1, empty=np.zeros(0))
+    cand = np.array([9, 10, 11])
+    return [
+        Api("counterfactuals", "median_absolute_deviation", m.median_absolute_deviation, {"X": X},
+            {"X": FloatArr(ndim=2)}, pos=1),
+        Api("counterfactuals", "n_changed", m.n_changed, {"x": x, "x_cf": x + [0.5, 0.0], "tol": 1e-3},
+            {"x": vec, "x_cf": vec, "tol": Number(0)}, pos=2, extra=[_pair("x", "x_cf", np.zeros(3))]),
+        Api("counterfactuals", "wachter_counterfactual", m.wachter_counterfactual,
+            {"predict": _softmax_predict, "x": x, "X_reference": X, "target": 1, "desired": 0.6,
+             "distance": "mad_l1", "scale": "logit", "lam": None, "lam_factor": 2.0, "max_rounds": 4,
+             "n_iter": 20, "tol": 1e-6, "fd_step": 1e-5},
+            {"predict": Func(), "x": vec, "X_reference": FloatArr(ndim=2), "target": Int(0, 1),
+             "desired": Number(0, 1, low_open=True, high_open=True), "distance": Choice(), "scale": Choice(),
+             "lam": Number(0, low_open=True, optional=True), "lam_factor": Number(1, low_open=True),
+             "max_rounds": Int(1), "n_iter": Int(1), "tol": Number(0, low_open=True),
+             "fd_step": Number(0, low_open=True)}, pos=3,
+            extra=[_pair("x", "X_reference", X[:, :1], "different numbers of features"),
+                   _one("predict", "a function returning one class", lambda X: _softmax_predict(X)[:, :1]),
+                   _one("predict", "a function returning probabilities above 1",
+                        lambda X: _softmax_predict(X) + 1.0)]),
+        Api("counterfactuals", "linear_counterfactual", m.linear_counterfactual,
+            {"w": np.array([1.0, 2.0]), "b": 0.5, "x": x, "level": 0.0},
+            {"w": vec, "b": Number(), "x": vec, "level": Number()}, pos=3,
+            extra=[_one("w", "all zero", np.zeros(2)), _pair("w", "x", np.zeros(3))]),
+        Api("counterfactuals", "plausibility", m.plausibility,
+            {"x_cf": x, "X_reference": X, "y_reference": y, "target": 1, "n_neighbors": 3},
+            {"x_cf": FloatArr(ndim=(1, 2), empty=np.zeros(0)), "X_reference": FloatArr(ndim=2),
+             "y_reference": IntArr(ndim=1), "target": Int(), "n_neighbors": Int(1, 5)}, pos=3,
+            extra=[_pair("x_cf", "X_reference", X[:, :1], "different numbers of features"),
+                   _pair("X_reference", "y_reference", y[:5], "one label per row"),
+                   _one("target", "a class not in y_reference", 5)]),
+        Api("counterfactuals", "token_substitution_counterfactual", m.token_substitution_counterfactual,
+            {"predict": token_model, "token_ids": IDS[0], "candidates": cand, "max_substitutions": 2,
+             "search": "greedy", "target": None, "threshold": 0.5, "pad_id": 0, "max_evaluations": 1000},
+            {"predict": Func(), "token_ids": IntArr(ndim=1, low=0, empty=np.zeros(0, int)),
+             "candidates": IntArr(ndim=1, low=0, empty=np.zeros(0, int)), "max_substitutions": Int(1, 3),
+             "search": Choice(), "target": Target(1), "threshold": Number(), "pad_id": Int(0),
+             "max_evaluations": Int(1)}, pos=3,
+            extra=[_one("candidates", "a repeated id", np.array([9, 9])),
+                   _one("candidates", "the padding id", np.array([0, 9])),
+                   _one("token_ids", "padding only", np.zeros(6, int)),
+                   ("max_evaluations: below an exact search's size", {"search": "exact", "max_evaluations": 2}, V,
+                    ("max_evaluations", "search")),
+                   _one("predict", "a function returning 2 outputs per sentence",
+                        lambda ids: np.stack([token_model(ids)] * 2, axis=1), V, also=("target",))]),
+    ]
+
+
+def _negation_data() -> list[Api]:
+    from xai_tutorial import negation_data as m
+
+    d = m.make_negation_text(6, seq_len=6, min_len=4, seed=0)
+    index = Custom([("None", None, T), ("a str", "abc", T), ("a dict", _DICT, T), ("a float", 1.5, T),
+                    ("non-integer floats", [0.5, 1.0], T), ("out of range", [0, 9], V),
+                    ("a bool mask of the wrong length", np.array([True, False]), V),
+                    ("a 2-D index", np.array([[0, 1]]), V)])
+    return [
+        Api("negation_data", "make_negation_text", m.make_negation_text,
+            {"n_samples": 6, "seq_len": 6, "min_len": 4, "negation_rate": 0.3, "distractor_rate": 0.2, "seed": 0},
+            {"n_samples": Int(2), "seq_len": Int(3), "min_len": Int(3, 6), "negation_rate": Number(0, 1),
+             "distractor_rate": Number(0, 1), "seed": Int(0)}, pos=2),
+        Api("negation_data", "NegationText.subset", d.subset, {"index": np.array([0, 2])}, {"index": index}, pos=1),
+    ]
+
+
+@cache
+def _tr():
+    from xai_tutorial import transformer
+
+    return transformer.build_text_transformer(VOCAB_SIZE, SEQ_LEN, dim=8, depth=1, heads=2, mlp_dim=8, seed=0)
+
+
+@cache
+def _train_tr():
+    """A transformer of its own for the training and re-initialising calls (they change the weights)."""
+    from xai_tutorial import transformer
+
+    return transformer.build_text_transformer(VOCAB_SIZE, SEQ_LEN, dim=8, depth=1, heads=2, mlp_dim=8, seed=1)
+
+
+def _transformer() -> list[Api]:
+    from xai_tutorial import transformer as m
+
+    tr = _tr()
+    ids = IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None)
+    seq = [_one("token_ids", "wrong seq_len", IDS[:, :5])]
+    labels = np.array([1, 0, 1, 0])
+    return [
+        Api("transformer", "TextTransformer.predict_proba", tr.predict_proba, {"token_ids": IDS, "batch_size": 2},
+            {"token_ids": ids, "batch_size": Int(1)}, pos=1, extra=seq),
+        Api("transformer", "TextTransformer.predict", tr.predict, {"token_ids": IDS}, {"token_ids": ids}, pos=1,
+            extra=seq),
+        Api("transformer", "TextTransformer.attention_maps", tr.attention_maps, {"token_ids": IDS, "batch_size": 2},
+            {"token_ids": ids, "batch_size": Int(1)}, pos=1, extra=seq),
+        Api("transformer", "TextTransformer.layer_inputs", tr.layer_inputs, {"token_ids": IDS, "batch_size": 2},
+            {"token_ids": ids, "batch_size": Int(1)}, pos=1, extra=seq),
+        Api("transformer", "check_token_ids", m.check_token_ids, {"token_ids": IDS, "tr": tr, "name": "token_ids"},
+            {"token_ids": ids, "tr": Obj(), "name": Str()}, pos=2, extra=seq),
+        Api("transformer", "sincos_positions", m.sincos_positions, {"n": 4, "dim": 6, "max_period": 100.0},
+            {"n": Int(1), "dim": Int(2), "max_period": Number(1, low_open=True)}, pos=2),
+        Api("transformer", "build_text_transformer", m.build_text_transformer,
+            {"vocab_size": VOCAB_SIZE, "seq_len": SEQ_LEN, "n_classes": 2, "dim": 8, "depth": 1, "heads": 2,
+             "mlp_dim": None, "position_init": "sincos", "seed": 0},
+            {"vocab_size": Int(2), "seq_len": Int(1), "n_classes": Int(1), "dim": Int(1), "depth": Int(1),
+             "heads": Int(1, big=(3,)), "mlp_dim": Int(1, optional=True), "position_init": Choice(),
+             "seed": Int(0)}, pos=2,
+            extra=[("position_init: 'sincos' with dim=1", {"dim": 1, "heads": 1, "position_init": "sincos"}, V,
+                    ("position_init", "dim"))]),
+        Api("transformer", "reset_weights", m.reset_weights, {"tr": _train_tr(), "seed": 1, "position_init": "sincos"},
+            {"tr": Obj(), "seed": Int(0), "position_init": Choice()}, pos=2),
+        Api("transformer", "train_text_transformer", m.train_text_transformer,
+            {"tr": _train_tr(), "token_ids": IDS, "labels": labels, "epochs": 1, "batch_size": 4,
+             "learning_rate": 3e-3, "seed": 0, "validation_split": 0.0},
+            {"tr": Obj(), "token_ids": ids, "labels": IntArr(ndim=1, low=0, high=1), "epochs": Int(1),
+             "batch_size": Int(1), "learning_rate": Number(0, low_open=True), "seed": Int(0),
+             "validation_split": Number(0, 1, high_open=True)}, pos=3,
+            extra=seq + [_pair("token_ids", "labels", labels[:3], "one label per sequence")]),
+    ]
+
+
+def _transformer_attribution() -> list[Api]:
+    from xai_tutorial import transformer_attribution as m
+
+    tr = _tr()
+    g = _rng(17)
+    att = g.uniform(size=(2, 2, 2, 4, 4))
+    att = list(att / att.sum(axis=-1, keepdims=True))
+    grads = list(g.normal(size=(2, 2, 2, 4, 4)))
+    maps = Custom([
+        ("None", None, T), ("a str", "abc", T), ("a dict", _DICT, T), ("an int", 3, T), ("an empty list", [], V),
+        ("a NaN layer", [att[0], att[1] * np.nan], V), ("a 3-D layer", [att[0][0]], V),
+        ("non-square maps", [a[..., :3] for a in att], V), ("negative weights", [att[0], -att[1]], V),
+        ("layers of different shapes", [att[0], att[1][:, :, :3, :3]], V),
+        ("a layer of str", [np.full((2, 2, 4, 4), "a")], T), ("a 4-D array", att[0], V),
+    ])
+    grads_kind = Custom([
+        ("None", None, T), ("a str", "abc", T), ("a dict", _DICT, T), ("an int", 3, T),
+        ("one layer too few", grads[:1], V), ("a NaN layer", [grads[0], grads[1] * np.nan], V),
+        ("a layer of another shape", [grads[0], grads[1][..., :3]], V),
+        ("a layer of str", [np.full((4, 4), "a")] * 2, T),
+    ])
+    cap = np.array([[0, 2.0, 1.0, 0], [0, 0, 1.0, 1.0], [0, 0, 0, 2.0], [0, 0, 0, 0]])
+    w = att[0]
+    f = g.normal(size=(2, 2, 4, 3))
+    trk = {"tr": Obj(), "token_ids": IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None)}
+    seq = [_one("token_ids", "wrong seq_len", IDS[:, :5])]
+    target = Target(4, 2, optional=False)
+    no_target = [_one("target", "None for a model of 2 classes", None)]
+    layer = Int(-1, 0)
+    head = Custom([("None", None, T), ("a float", 0.5, T), ("a bool", True, T), ("a list", [0], T),
+                   ("an unknown name", "no-such-mode", V), ("2 (above range)", 2, V), ("-1 (below range)", -1, V)])
+    valid = np.ones((2, 4), dtype=bool)
+    valid[1, 3] = False
+    return [
+        Api("transformer_attribution", "max_flow_value", m.max_flow_value,
+            {"capacity": cap, "source": 0, "sink": 3, "tol": 1e-12},
+            {"capacity": FloatArr(ndim=2, empty=None), "source": Int(0, 3), "sink": Int(0, 3), "tol": Number(0)},
+            pos=3, extra=[_one("capacity", "not square", cap[:3]), _one("capacity", "negative", -cap),
+                          _pair("source", "sink", 0, "the same node")]),
+        Api("transformer_attribution", "attention_graph", m.attention_graph,
+            {"attentions": att, "residual_weight": 0.5},
+            {"attentions": maps, "residual_weight": Number(0, 1)}, pos=1,
+            extra=[("attentions/residual_weight: a row of zeros and no residual",
+                    {"attentions": [att[0], np.zeros_like(att[1])], "residual_weight": 0.0}, V,
+                    ("attentions", "residual_weight"))]),
+        Api("transformer_attribution", "attention_flow_values", m.attention_flow_values,
+            {"attentions": att, "output": 0, "residual_weight": 0.5, "normalize": False, "valid": valid},
+            {"attentions": maps, "output": Int(0, 3), "residual_weight": Number(0, 1), "normalize": Bool(),
+             "valid": BoolArr()}, pos=1,
+            extra=[_one("valid", "False at the output token", ~valid)]),
+        Api("transformer_attribution", "chefer_relevance_matrix", m.chefer_relevance_matrix,
+            {"attentions": att, "gradients": grads}, {"attentions": maps, "gradients": grads_kind}, pos=2),
+        Api("transformer_attribution", "value_norm_matrix", m.value_norm_matrix,
+            {"weights": w, "transformed": f, "heads": "sum"},
+            {"weights": FloatArr(ndim=4), "transformed": FloatArr(ndim=4, empty=None), "heads": Choice()}, pos=2,
+            extra=[_one("weights", "not square", w[..., :3]), _one("weights", "negative", -w),
+                   _pair("weights", "transformed", f[:, :1], "another number of heads")]),
+        Api("transformer_attribution", "attention_gradients", m.attention_gradients,
+            {"tr": tr, "token_ids": IDS, "target": 1, "batch_size": 2},
+            {**trk, "target": target, "batch_size": Int(1)}, pos=2, extra=seq + no_target),
+        Api("transformer_attribution", "transformed_values", m.transformed_values,
+            {"tr": tr, "token_ids": IDS, "layer": -1}, {**trk, "layer": layer}, pos=2, extra=seq),
+        Api("transformer_attribution", "raw_attention", m.raw_attention,
+            {"tr": tr, "token_ids": IDS, "layer": -1, "head": "mean"}, {**trk, "layer": layer, "head": head}, pos=2,
+            extra=seq),
+        Api("transformer_attribution", "rollout", m.rollout, {"tr": tr, "token_ids": IDS, "residual_weight": 0.5},
+            {**trk, "residual_weight": Number(0, 1)}, pos=2, extra=seq),
+        Api("transformer_attribution", "attention_flow", m.attention_flow,
+            {"tr": tr, "token_ids": IDS[:2], "residual_weight": 0.5, "normalize": False},
+            {**trk, "residual_weight": Number(0, 1), "normalize": Bool()}, pos=2, extra=seq),
+        Api("transformer_attribution", "chefer_relevance", m.chefer_relevance,
+            {"tr": tr, "token_ids": IDS, "target": 1}, {**trk, "target": target}, pos=2, extra=seq + no_target),
+        Api("transformer_attribution", "value_norms", m.value_norms,
+            {"tr": tr, "token_ids": IDS, "layer": -1, "head": "sum"}, {**trk, "layer": layer, "head": head}, pos=2,
+            extra=seq),
+        Api("transformer_attribution", "attn_lrp", m.attn_lrp,
+            {"tr": tr, "token_ids": IDS, "target": 1, "parts": False, "batch_size": 2},
+            {**trk, "target": target, "parts": Bool(), "batch_size": Int(1)}, pos=2, extra=seq + no_target),
+    ]
+
+
+def _seed_run(seed, dataset=None):
+    """A tiny experiment: two methods, one metric, per-example scores."""
+    g = np.random.default_rng(seed)
+    return {"a": {"auc": g.uniform(0.7, 0.9, 4)}, "b": {"auc": g.uniform(0.4, 0.6, 4)}}
+
+
+def _experiments() -> list[Api]:
+    import pandas as pd
+
+    from xai_tutorial import experiments as m
+
+    table = m.run_over_seeds(_seed_run, [0, 1, 2])
+    summary = m.summarize(table)
+    tables = Custom([("None", None, T), ("a str", "abc", T), ("a dict", _DICT, T), ("an array", np.zeros((2, 3)), T),
+                     ("a table without its columns", table[["seed", "method"]], V),
+                     ("a table without rows", table.iloc[:0], V)])
+    summaries = Custom([("None", None, T), ("a str", "abc", T), ("a dict", _DICT, T),
+                        ("a table without its columns", summary[["method", "metric"]], V),
+                        ("a table without rows", summary.iloc[:0], V)])
+    seeds = Custom([("None", None, T), ("a str", "abc", T), ("an int", 3, T), ("a dict", _DICT, T),
+                    ("empty", [], V), ("repeated", [0, 0], V), ("negative", [-1, 0], V), ("floats", [0.5, 1.0], T),
+                    ("bools", [True, False], T)])
+    datasets = Custom([("a str", "abc", T), ("an int", 3, T), ("a dict", {"x": 1}, T), ("empty", [], V),
+                       ("a list of ints", [1, 2], T), ("repeated", ["x", "x"], V)])
+    per_seed = Custom([("None", None, T), ("a str", "abc", T), ("an array", np.ones((2, 3)), T), ("empty", [], V),
+                       ("a seed of NaN only", [np.ones(3), np.full(3, np.nan)], V),
+                       ("a 2-D seed", [np.ones((2, 2))], V), ("a seed of str", [np.full(3, "a")], T),
+                       ("an infinite score", [np.array([1.0, np.inf])], V)])
+    level = Number(0, 1, low_open=True, high_open=True)
+    interval = {"interval": Choice(), "level": level, "n_boot": Int(10), "seed": Int(0)}
+    dataset_table = m.run_over_seeds(_seed_run, [0, 1], datasets=["x", "y"])
+    return [
+        Api("experiments", "run_over_seeds", m.run_over_seeds, {"run": _seed_run, "seeds": [0, 1], "datasets": None},
+            {"run": Func(nan=False, short=False), "seeds": seeds, "datasets": datasets}, pos=2,
+            extra=[_one("run", "a function returning infinite scores",
+                        lambda s, d=None: {"a": {"auc": np.array([1.0, np.inf])}}),
+                   _one("run", "a function returning str scores", lambda s, d=None: {"a": {"auc": "high"}}, T),
+                   _one("run", "a function returning a list", lambda s, d=None: [0.5], T),
+                   _one("run", "a function returning {method: number}", lambda s, d=None: {"a": 0.5}, T),
+                   _one("run", "a function returning 2-D scores", lambda s, d=None: {"a": {"auc": np.ones((2, 2))}}),
+                   ("run: a function without a dataset argument (datasets given)",
+                    {"run": lambda s: _seed_run(s), "datasets": ["x"]}, T, ("run", "datasets"))]),
+        Api("experiments", "t_interval", m.t_interval, {"seed_means": np.array([0.5, 0.6, 0.7]), "level": 0.95},
+            {"seed_means": FloatArr(ndim=1, nan=False, empty=np.zeros(0)), "level": level}, pos=1,
+            extra=[_one("seed_means", "NaN only", np.full(3, np.nan))]),
+        Api("experiments", "bootstrap_interval", m.bootstrap_interval,
+            {"scores_per_seed": [np.ones(3), np.arange(4.0)], "level": 0.95, "n_boot": 20, "seed": 0},
+            {"scores_per_seed": per_seed, "level": level, "n_boot": Int(10), "seed": Int(0)}, pos=1),
+        Api("experiments", "summarize", m.summarize,
+            {"table": table, "interval": "bootstrap", "level": 0.95, "n_boot": 20, "seed": 0},
+            {"table": tables, **interval}, pos=1),
+        Api("experiments", "compare", m.compare,
+            {"table": table, "metric": "auc", "a": "a", "b": "b", "interval": "bootstrap", "level": 0.95,
+             "n_boot": 20, "seed": 0, "dataset": None},
+            {"table": tables, "metric": Str(), "a": Str(), "b": Str(), **interval, "dataset": Str(optional=True)},
+            pos=4,
+            extra=[_one("metric", "not in the table", "no-such-metric"), _one("a", "not in the table", "c"),
+                   _one("b", "not in the table", "c"),
+                   _one("dataset", "given for a table without data sets", "x"),
+                   ("dataset: None for a table of two data sets", {"table": dataset_table}, V, ("dataset",)),
+                   ("interval: 'bootstrap' with unpaired examples",
+                    {"table": pd.concat([table[table["method"] == "a"],
+                                         table[table["method"] == "b"].assign(scores=[np.ones(2)] * 3)])},
+                    V, ("interval",))]),
+        Api("experiments", "plot_intervals", m.plot_intervals,
+            {"summary": summary, "metric": "auc", "ax": None, "title": "t", "dataset": None, "xlabel": None},
+            {"summary": summaries, "metric": Str(), "ax": Obj(optional=True), "title": Str(optional=True),
+             "dataset": Str(optional=True), "xlabel": Str(optional=True)}, pos=2,
+            extra=[_one("metric", "not in the summary", "no-such-metric"),
+                   _one("dataset", "given for a summary without data sets", "x")]),
+    ]
+
+
 TABLE = (_forward, _agreement, _attention, _attention_layers, _attention_interventions, _data, _models, _vision,
          _shapley, _text_shap, _surrogate, _feature_importance, _gradient_attribution, _perturbation, _activations,
-         _plotting, _widgets, _reproducibility)
+         _plotting, _widgets, _reproducibility, _counterfactuals, _negation_data, _transformer,
+         _transformer_attribution, _experiments)
 
 
 # =========================================================================== running the sweep
@@ -1501,6 +1800,16 @@ HIGH_VALUE = [
     "gradient_attribution.integrated_gradients(fn: a function returning NaN)",
     "gradient_attribution.model_output(fn: a function returning NaN)",
     "shapley.shapley_values_of_game(value_fn: a function returning NaN)",
+    # a negative tolerance made the max-flow search loop forever
+    "transformer_attribution.max_flow_value(tol: below range)",
+    # scores that are no probabilities, and a wrong model, where a text transformer is expected
+    "counterfactuals.wachter_counterfactual(predict: a function returning probabilities above 1)",
+    "transformer.check_token_ids(tr: None)",
+    "transformer.train_text_transformer(tr: a str)",
+    # a run function that cannot take the data set, infinite scores dropped as if they were missing
+    "experiments.run_over_seeds(run: a function without a dataset argument (datasets given))",
+    "experiments.t_interval(seed_means: inf)",
+    "experiments.bootstrap_interval(scores_per_seed: an infinite score)",
 ]
 
 

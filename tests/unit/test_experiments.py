@@ -132,3 +132,47 @@ def test_bad_input():
         experiments.bootstrap_interval([np.array([np.nan])])
     with pytest.raises(ValueError, match="n_boot must be in"):
         experiments.bootstrap_interval([np.ones(3)], n_boot=1)
+
+
+def test_bad_input_names_the_argument():
+    """The errors the bad-input sweep found unclear: each names the argument and has the right kind."""
+    run = noisy_run({"a": 0.8, "b": 0.6})
+    with pytest.raises(TypeError, match="datasets must be a sequence of str"):
+        experiments.run_over_seeds(run, [0], datasets=3)
+    with pytest.raises(TypeError, match="datasets must be a sequence of str"):
+        experiments.run_over_seeds(run, [0], datasets={"x": 1})
+    with pytest.raises(ValueError, match="datasets must be distinct"):
+        experiments.run_over_seeds(lambda s, d: run(s), [0], datasets=["x", "x"])
+    with pytest.raises(TypeError, match=r"run must be callable as run\(seed, dataset\)"):
+        experiments.run_over_seeds(run, [0], datasets=["x"])
+    with pytest.raises(TypeError, match=r"run must be callable as run\(seed\)"):
+        experiments.run_over_seeds(lambda s, d: run(s), [0])
+    with pytest.raises(TypeError, match="run's scores of 'a', 'm' must hold numbers"):
+        experiments.run_over_seeds(lambda s: {"a": {"m": "high"}}, [0])
+    with pytest.raises(ValueError, match="run's scores of 'a', 'm' must be 1-D"):
+        experiments.run_over_seeds(lambda s: {"a": {"m": np.ones((2, 2))}}, [0])
+    with pytest.raises(ValueError, match="seed_means must not be infinite"):
+        experiments.t_interval([1.0, np.inf])
+    with pytest.raises(ValueError, match=r"scores_per_seed\[1\] must not be infinite"):
+        experiments.bootstrap_interval([np.ones(3), np.array([1.0, -np.inf])])
+    table = experiments.run_over_seeds(run, [0, 1])
+    for kwargs, name in (({"metric": 3}, "metric"), ({"a": None}, "a"), ({"b": ["b"]}, "b"),
+                         ({"dataset": 1}, "dataset")):
+        args = {"metric": "score", "a": "a", "b": "b", **kwargs}
+        with pytest.raises(TypeError, match=f"{name} must be a str"):
+            experiments.compare(table, args.pop("metric"), args.pop("a"), args.pop("b"), **args)
+    summary = experiments.summarize(table)
+    with pytest.raises(TypeError, match="summary must be the DataFrame of summarize"):
+        experiments.plot_intervals(None, "score")
+    with pytest.raises(ValueError, match="summary has no rows"):
+        experiments.plot_intervals(summary.iloc[:0], "score")
+    with pytest.raises(TypeError, match="metric must be a str"):
+        experiments.plot_intervals(summary, ["score"])
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        experiments.plot_intervals(summary, "score", ax="left")
+    with pytest.raises(TypeError, match="title must be a str"):
+        experiments.plot_intervals(summary, "score", title=3)
+    with pytest.raises(TypeError, match="xlabel must be a str"):
+        experiments.plot_intervals(summary, "score", xlabel=3)
+    with pytest.raises(ValueError, match="dataset was given but the summary has no dataset column"):
+        experiments.plot_intervals(summary, "score", dataset="x")
