@@ -141,6 +141,9 @@ def test_tabular_errors(linear_problem):
         cf.wachter_counterfactual(f, X[0], X, target=2)
     with pytest.raises(ValueError, match="one probability per class"):
         cf.wachter_counterfactual(lambda Z: Z[:, 0], X[0], X, target=0)
+    # scores that are no probabilities ran silently (found by the bad-input sweep)
+    with pytest.raises(ValueError, match=r"predict must return class probabilities in \[0, 1\]"):
+        cf.wachter_counterfactual(lambda Z: f(Z) + 1.0, X[0], X, target=1)
     with pytest.raises(ValueError, match="desired must be in"):
         cf.wachter_counterfactual(f, X[0], X, target=1, desired=1.0)
     with pytest.raises(ValueError, match="distance must be one of"):

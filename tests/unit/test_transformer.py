@@ -295,3 +295,15 @@ def test_train_and_reset_reject_bad_input(perturbed):
         transformer.reset_weights(perturbed, 0, position_init="zeros")
     with pytest.raises(ValueError, match="dim"):
         transformer.sincos_positions(3, 1)
+
+
+def test_check_token_ids_names_the_model_and_checks_the_name(perturbed):
+    """Errors the bad-input sweep found unclear: the model's argument is named, a bad ``name`` is refused."""
+    ids = np.ones((1, SEQ_LEN), dtype=int)
+    with pytest.raises(TypeError, match=r"tr \(the model\) must be a TextTransformer"):
+        transformer.check_token_ids(ids, None)
+    with pytest.raises(TypeError, match=r"tr \(the model\) must be a TextTransformer"):
+        transformer.train_text_transformer("model", ids, [1])
+    with pytest.raises(TypeError, match="name must be a str"):
+        transformer.check_token_ids(ids, perturbed, name=3)
+    assert transformer.check_token_ids(ids, perturbed, name="ids").dtype == np.int32

@@ -100,6 +100,11 @@ def test_max_flow_rejects_bad_input():
         ta.max_flow_value(np.ones((2, 2)), 0.0, 1)
     with pytest.raises(TypeError, match="capacity"):
         ta.max_flow_value("graph", 0, 1)
+    # a negative tol counted exhausted edges as open, and the search never ended (found by the bad-input sweep)
+    with pytest.raises(ValueError, match=r"tol must be in \[0, inf\)"):
+        ta.max_flow_value(np.ones((2, 2)), 0, 1, tol=-1.0)
+    with pytest.raises(TypeError, match="tol must be a number"):
+        ta.max_flow_value(np.ones((2, 2)), 0, 1, tol="small")
 
 
 # --------------------------------------------------------------------------- attention graph and flow
