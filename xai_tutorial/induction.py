@@ -149,8 +149,8 @@ def _check_net(net: Any) -> InductionTransformer:
 
 
 def _check_tokens(tokens: Any, net: InductionTransformer, *, allow_target: bool = False,
-                  name: str = "tokens") -> np.ndarray:
-    ids = as_int_array(tokens, name, ndim=2, low=0, high=net.vocab_size - 1)
+                  name: str = "tokens", nonempty: bool = False) -> np.ndarray:
+    ids = as_int_array(tokens, name, ndim=2, low=0, high=net.vocab_size - 1, nonempty=nonempty)
     widths = (net.context, net.context + 1) if allow_target else (net.context + 1,)
     if ids.shape[1] not in widths:
         want = " or ".join(f"(n, {w})" for w in widths)
@@ -245,7 +245,7 @@ def train_induction_transformer(net: InductionTransformer, tokens: np.ndarray, *
         Seeds the shuffling (Keras' global seed).
     """
     _check_net(net)
-    ids = _check_tokens(tokens, net)
+    ids = _check_tokens(tokens, net, nonempty=True)
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
     learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
@@ -313,10 +313,10 @@ def next_token_loss(net: InductionTransformer, tokens: np.ndarray, *,
 
 
 def _check_attention(attention: Any) -> np.ndarray:
-    a = as_float_array(attention, "attention", ndim=(2, 3, 4))
+    a = as_float_array(attention, "attention", ndim=(2, 3, 4), nonempty=True)
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"attention must be square in its last two axes (query, key), got shape {a.shape}")
-    if a.size and a.min() < 0:
+    if a.min() < 0:
         raise ValueError(f"attention must hold non-negative weights, got {a.min():.3g}")
     while a.ndim < 4:  # (L, L) -> (1, 1, L, L); (heads, L, L) -> (1, heads, L, L)
         a = a[None]

@@ -387,9 +387,14 @@ def logit_difference(logits: np.ndarray, target: Any) -> np.ndarray:
     """
     z = as_float_array(logits, "logits", ndim=2)
     n, c = z.shape
-    t = check_target(target, n)
-    if t is None:
+    if c == 0:
+        raise ValueError(f"logits must have at least one column (one per class), got shape {z.shape}")
+    if target is None:
         raise TypeError("target must be an int or an int array of shape (n,), got None")
+    if np.ndim(target) == 1 and len(target) != n:
+        raise ValueError(f"target must be an int or have one entry per row of logits ({n}), got shape "
+                         f"{np.shape(target)}")
+    t = check_target(target, n)
     t = as_int_array(np.broadcast_to(t, (n,)), "target", low=0, high=max(c - 1, 1))
     if c == 1:
         return np.where(t == 1, z[:, 0], -z[:, 0])
@@ -449,6 +454,17 @@ def _check_effect_inputs(tr, clean_ids, corrupted_ids, target):
     return clean, corrupted, np.broadcast_to(t, (len(clean),))
 
 
+def _check_gap(d_clean: np.ndarray, d_corrupt: np.ndarray) -> None:
+    """Refuse pairs whose clean and corrupted runs give the same logit difference (nothing to restore).
+
+    The threshold is :func:`normalised_effect`'s default ``min_gap``, which would refuse them anyway.
+    """
+    same = np.flatnonzero(np.abs(d_clean - d_corrupt) <= 1e-9)
+    if same.size:
+        raise ValueError("clean_ids and corrupted_ids must give different logit differences of target in every "
+                         f"row (else there is nothing to restore), got the same in row(s) {same[:5].tolist()}")
+
+
 def patching_map(tr: TextTransformer, clean_ids: np.ndarray, corrupted_ids: np.ndarray,
                  target: Any) -> np.ndarray:
     """Normalised effect of patching the clean residual stream at each single (layer, position).
@@ -475,6 +491,7 @@ def patching_map(tr: TextTransformer, clean_ids: np.ndarray, corrupted_ids: np.n
     run_clean, run_corrupt = _forward(w, clean), _forward(w, corrupted)
     d_clean = logit_difference(run_clean.logits, t)
     d_corrupt = logit_difference(run_corrupt.logits, t)
+    _check_gap(d_clean, d_corrupt)
     n, width = clean.shape[0], 1 + tr.seq_len
     out = np.full((n, tr.depth + 1, width), np.nan)
     eye = np.eye(width, dtype=bool)
@@ -512,6 +529,7 @@ def head_patching_map(tr: TextTransformer, clean_ids: np.ndarray, corrupted_ids:
     run_clean, run_corrupt = _forward(w, clean), _forward(w, corrupted)
     d_clean = logit_difference(run_clean.logits, t)
     d_corrupt = logit_difference(run_corrupt.logits, t)
+    _check_gap(d_clean, d_corrupt)
     out = np.zeros((len(clean), tr.depth, tr.heads))
     for layer in range(tr.depth):
         for head in range(tr.heads):
@@ -562,6 +580,8 @@ def probe_accuracy(features: np.ndarray, labels: np.ndarray, train: np.ndarray, 
     y = as_int_array(labels, "labels", ndim=1)
     if len(y) != len(x):
         raise ValueError(f"labels must have one entry per row of features ({len(x)}), got {len(y)}")
+    if train is None:
+        raise TypeError("train must be a boolean array of shape (n,) (True = training row), got None")
     mask = as_bool_mask(train, "train", (len(x),), meaning="True = training row")
     C = check_number(C, "C", low=0, low_open=True)
     if mask.all() or not mask.any():

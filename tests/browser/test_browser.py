@@ -61,6 +61,7 @@ def _browser_available():
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
@@ -205,10 +206,39 @@ def test_solutions_hidden_until_clicked(driver, base_url, page, edition):
         body = sol.find_element(By.CSS_SELECTOR, "section")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", sol)
         assert not body.is_displayed(), f"{page}: a solution is visible before its toggle is clicked"
-        sol.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
+        toggle = sol.find_element(By.CSS_SELECTOR, "button.toggle-button")
+        assert toggle.get_property("tabIndex") >= 0, f"{page}: a solution toggle cannot be reached by Tab"
+        toggle.click()
         WebDriverWait(driver, 5).until(lambda d: body.is_displayed())
     suffix = "" if edition == "en" else f"__{edition}"
     driver.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '__')}__solutions_open{suffix}.png"))
+
+
+KEYBOARD_PAGE = "notebooks/03_attention_math"
+
+
+def test_solution_toggles_are_reached_and_opened_by_keyboard(driver, base_url, edition):
+    """Tab from the top of a chapter reaches every solution toggle; Enter opens the solution."""
+    _load(driver, _url(base_url, edition, KEYBOARD_PAGE))
+    toggles = driver.find_elements(By.CSS_SELECTOR, "div.solution button.toggle-button")
+    assert toggles, "no solution toggle on the page"
+    wanted = {t.id for t in toggles}
+    reached, first = set(), None
+    driver.find_element(By.TAG_NAME, "body").click()
+    for _ in range(1500):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        focused = driver.switch_to.active_element
+        if focused.id in wanted:
+            reached.add(focused.id)
+            first = first or focused
+            if reached == wanted:
+                break
+    assert reached == wanted, f"{edition}: Tab reached {len(reached)} of {len(wanted)} solution toggles"
+    solution = first.find_element(By.XPATH, "./ancestor::div[contains(@class, 'solution')][1]")
+    body = solution.find_element(By.CSS_SELECTOR, "section")
+    assert not body.is_displayed()
+    first.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 5).until(lambda d: body.is_displayed())
 
 
 def test_search_finds_attention_in_chapters(driver, base_url, edition):

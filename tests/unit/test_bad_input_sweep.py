@@ -45,7 +45,8 @@ E = (TypeError, ValueError)  # the kind rule is ambiguous for this bad value: ei
 MODULES = ("forward", "agreement", "attention", "attention_layers", "attention_interventions", "data",
            "models", "vision", "shapley", "text_shap", "surrogate", "feature_importance",
            "gradient_attribution", "perturbation", "activations", "plotting", "widgets", "reproducibility",
-           "counterfactuals", "negation_data", "transformer", "transformer_attribution", "experiments")
+           "counterfactuals", "negation_data", "transformer", "transformer_attribution", "mechanistic", "induction",
+           "experiments")
 
 #: Public names that are not swept, and why.
 EXEMPT = {
@@ -71,6 +72,9 @@ EXEMPT = {
     "negation_data.NegationText": "result container built by make_negation_text (its subset is swept)",
     "transformer.TextTransformer": "views of one model built by build_text_transformer (its methods are swept)",
     "transformer_attribution.AttnLRPRelevance": "result container built by attn_lrp",
+    "mechanistic.Trace": "result container built by trace",
+    "induction.InductionTransformer": "views of one model built by build_induction_transformer "
+                                      "(its methods are swept)",
 }
 #: Methods Keras calls itself (the layers' ``call`` is swept through ``layer(...)``).
 KERAS_HOOKS = {"build", "get_config", "compute_mask", "compute_output_shape", "call", "from_config"}
@@ -1572,6 +1576,161 @@ def _transformer_attribution() -> list[Api]:
     ]
 
 
+#: Corrupted inputs for the patching calls: other tokens, padding at the same positions as IDS.
+CORRUPTED = np.where(IDS != 0, (IDS + 4) % (VOCAB_SIZE - 1) + 1, 0).astype(np.int32)
+
+
+def _mechanistic() -> list[Api]:
+    from xai_tutorial import mechanistic as m
+
+    tr = _tr()
+    ids = IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None)
+    trk = {"tr": Obj(), "token_ids": ids}
+    seq = [_one("token_ids", "wrong seq_len", IDS[:, :5])]
+    pair = {"tr": Obj(), "clean_ids": ids, "corrupted_ids": ids}
+    pair_bad = [
+        _one("clean_ids", "wrong seq_len", IDS[:, :5]),
+        _pair("clean_ids", "corrupted_ids", CORRUPTED[:3], "different numbers of sequences"),
+        _pair("clean_ids", "corrupted_ids", np.where(IDS != 0, CORRUPTED, 1), "padding at other positions"),
+    ]
+    positions = np.zeros(1 + SEQ_LEN, dtype=bool)
+    positions[1:3] = True
+    pos_bad = [_one("positions", "one row per sequence, wrong number of rows", np.ones((3, 1 + SEQ_LEN), bool))]
+    keep = np.array([[True, False]])
+    target = Target(4, 2, optional=False)
+    no_target = [_one("target", "None", None, T)]
+    same = [("clean_ids/corrupted_ids: the same inputs (nothing to restore)", {"corrupted_ids": IDS}, V,
+             ("clean_ids", "corrupted_ids"))]
+    g = _rng(19)
+    logits = g.normal(size=(4, 2))
+    x = np.concatenate([g.normal(-1, 1, (5, 2)), g.normal(1, 1, (5, 2))])
+    y = np.repeat([0, 1], 5)
+    train = np.tile([True, True, True, False, False], 2)
+    return [
+        Api("mechanistic", "trace", m.trace, {"tr": tr, "token_ids": IDS}, trk, pos=2, extra=seq),
+        Api("mechanistic", "ablate_heads", m.ablate_heads,
+            {"tr": tr, "token_ids": IDS, "keep": keep, "method": "mean", "reference_ids": IDS[:2]},
+            {**trk, "keep": BoolArr(optional=False), "method": Choice(),
+             "reference_ids": IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None, optional=True)}, pos=3,
+            extra=seq + [_one("keep", "no masks", np.zeros((0, 1, 2), bool)),
+                         _one("keep", "4-D", keep[None, None]),
+                         _one("reference_ids", "wrong seq_len", IDS[:, :5]),
+                         ("reference_ids: given with method='zero'", {"method": "zero", "reference_ids": IDS},
+                          V, ("reference_ids", "method"))]),
+        Api("mechanistic", "patch_residual", m.patch_residual,
+            {"tr": tr, "clean_ids": IDS, "corrupted_ids": CORRUPTED, "layer": 1, "positions": positions},
+            {**pair, "layer": Int(0, 1), "positions": BoolArr()}, pos=4, extra=pair_bad + pos_bad),
+        Api("mechanistic", "patch_heads", m.patch_heads,
+            {"tr": tr, "clean_ids": IDS, "corrupted_ids": CORRUPTED, "layer": 0, "head": 1, "positions": positions},
+            {**pair, "layer": Int(0, 0), "head": Int(0, 1), "positions": BoolArr()}, pos=5,
+            extra=pair_bad + pos_bad),
+        Api("mechanistic", "patching_map", m.patching_map,
+            {"tr": tr, "clean_ids": IDS, "corrupted_ids": CORRUPTED, "target": 1},
+            {**pair, "target": target}, pos=4, extra=pair_bad + no_target + same),
+        Api("mechanistic", "head_patching_map", m.head_patching_map,
+            {"tr": tr, "clean_ids": IDS, "corrupted_ids": CORRUPTED, "target": 1, "positions": positions},
+            {**pair, "target": target, "positions": BoolArr()}, pos=4, extra=pair_bad + no_target + same + pos_bad),
+        Api("mechanistic", "logit_difference", m.logit_difference, {"logits": logits, "target": np.array([1, 0, 1, 0])},
+            {"logits": FloatArr(ndim=2), "target": target}, pos=2,
+            extra=no_target + [_pair("logits", "target", np.array([1, 0, 1]), "one target per row"),
+                               _one("logits", "no class column", np.zeros((4, 0)))]),
+        Api("mechanistic", "normalised_effect", m.normalised_effect,
+            {"patched": np.array([0.5, 1.0, -1.0]), "corrupted": np.zeros(3), "clean": np.array([1.0, 2.0, -2.0]),
+             "min_gap": 1e-9},
+            {"patched": FloatArr(empty=None), "corrupted": FloatArr(empty=None), "clean": FloatArr(empty=None),
+             "min_gap": Number(0)}, pos=3,
+            extra=[_pair("patched", "clean", np.ones(2), "shapes that do not broadcast"),
+                   ("clean/corrupted: equal somewhere", {"clean": np.array([1.0, 0.0, -2.0])}, V,
+                    ("clean", "corrupted"))]),
+        Api("mechanistic", "probe_accuracy", m.probe_accuracy, {"features": x, "labels": y, "train": train, "C": 1.0},
+            {"features": FloatArr(ndim=2), "labels": IntArr(ndim=1), "train": BoolArr(optional=False),
+             "C": Number(0, low_open=True)}, pos=3,
+            extra=[_pair("features", "labels", y[:-1], "one label per row"),
+                   _pair("features", "train", train[:-1], "one train flag per row"),
+                   _one("train", "all True", np.ones(10, bool)), _one("train", "all False", np.zeros(10, bool)),
+                   ("labels/train: one class among the training rows", {"train": y == 1}, V, ("labels", "train"))]),
+        Api("mechanistic", "control_task_labels", m.control_task_labels,
+            {"word_ids": np.array([5, 7, 5, 9, 7]), "n_labels": 2, "seed": 0},
+            {"word_ids": IntArr(ndim=1), "n_labels": Int(2), "seed": Int(0)}, pos=1),
+    ]
+
+
+IND_VOCAB, IND_CONTEXT = 6, 5
+
+
+@cache
+def _ind_tokens() -> np.ndarray:
+    from xai_tutorial import induction
+
+    return induction.make_repeated_sequences(6, IND_CONTEXT + 1, IND_VOCAB, min_period=2, max_period=3, seed=0)[0]
+
+
+@cache
+def _ind():
+    """A tiny two-layer induction transformer, trained one epoch on a handful of repeated sequences."""
+    from xai_tutorial import induction
+
+    net = induction.build_induction_transformer(IND_VOCAB, IND_CONTEXT, dim=8, heads=2, seed=0)
+    induction.train_induction_transformer(net, _ind_tokens(), epochs=1, batch_size=6, seed=0)
+    return net
+
+
+@cache
+def _train_ind():
+    """An induction transformer of its own for the training calls (they change the weights)."""
+    from xai_tutorial import induction
+
+    return induction.build_induction_transformer(IND_VOCAB, IND_CONTEXT, dim=8, heads=2, depth=1, seed=1)
+
+
+def _induction() -> list[Api]:
+    from xai_tutorial import induction as m
+
+    net = _ind()
+    toks = _ind_tokens()
+    tokens = IntArr(ndim=2, low=0, high=IND_VOCAB - 1, empty=None)
+    width = [_one("tokens", "context tokens (no next token)", toks[:, :-1]),
+             _one("tokens", "one token too many", np.concatenate([toks, toks[:, :1]], axis=1))]
+    ablate = Custom([("a str", "abc", T), ("an int", 3, T), ("a dict", _DICT, T), ("a float", 0.5, T),
+                     ("a pair not in a list", (1, 0), T), ("a layer out of range", [(2, 0)], V),
+                     ("a head out of range", [(0, 2)], V), ("a negative layer", [(-1, 0)], V),
+                     ("a float head", [(0, 0.5)], T), ("a str pair", ["ab"], T), ("a triple", [(0, 0, 0)], E)])
+    maps = np.asarray(net.attention_maps(toks))[0]  # layer 1, (n, heads, L, L)
+    square = FloatArr(ndim=(2, 3, 4), empty=np.zeros((0, 2, IND_CONTEXT, IND_CONTEXT)))
+    att_bad = [_one("attention", "not square", maps[..., :-1]), _one("attention", "negative", -maps)]
+    return [
+        Api("induction", "make_repeated_sequences", m.make_repeated_sequences,
+            {"n": 3, "seq_len": 6, "vocab_size": 6, "min_period": 2, "max_period": 3, "seed": 0},
+            {"n": Int(1), "seq_len": Int(4), "vocab_size": Int(3), "min_period": Int(2, 3),
+             "max_period": Int(2, 5, optional=True), "seed": Int(0)}, pos=3,
+            extra=[("max_period: None and vocab_size below seq_len // 2", {"max_period": None, "seq_len": 12,
+                                                                           "vocab_size": 5}, V,
+                    ("vocab_size", "max_period"))]),
+        Api("induction", "build_induction_transformer", m.build_induction_transformer,
+            {"vocab_size": 6, "context": 4, "dim": 4, "heads": 2, "depth": 1, "max_period": 100.0, "seed": 0},
+            {"vocab_size": Int(2), "context": Int(2), "dim": Int(2), "heads": Int(1, 4, big=(3,)), "depth": Int(1),
+             "max_period": Number(1, low_open=True), "seed": Int(0)}, pos=2),
+        Api("induction", "train_induction_transformer", m.train_induction_transformer,
+            {"net": _train_ind(), "tokens": toks, "epochs": 1, "batch_size": 6, "learning_rate": 1e-2, "seed": 0},
+            {"net": Obj(), "tokens": IntArr(ndim=2, low=0, high=IND_VOCAB - 1), "epochs": Int(1),
+             "batch_size": Int(1), "learning_rate": Number(0, low_open=True), "seed": Int(0)}, pos=2,
+            extra=width),
+        Api("induction", "next_token_loss", m.next_token_loss, {"net": net, "tokens": toks, "ablate": [(1, 0)]},
+            {"net": Obj(), "tokens": tokens, "ablate": ablate}, pos=2, extra=width),
+        Api("induction", "InductionTransformer.attention_maps", net.attention_maps, {"tokens": toks, "batch_size": 4},
+            {"tokens": tokens, "batch_size": Int(1)}, pos=1,
+            extra=[_one("tokens", "one token too few", toks[:, :-2]),
+                   _one("tokens", "two tokens too many", np.concatenate([toks, toks[:, :1]], axis=1))]),
+        Api("induction", "previous_token_scores", m.previous_token_scores, {"attention": maps},
+            {"attention": square}, pos=1, extra=att_bad + [_one("attention", "one position", np.ones((1, 1)))]),
+        Api("induction", "prefix_matching_scores", m.prefix_matching_scores,
+            {"attention": maps, "tokens": toks[:, :-1]}, {"attention": square, "tokens": IntArr(ndim=(1, 2))}, pos=2,
+            extra=att_bad + [_pair("attention", "tokens", toks[:3, :-1], "another number of sequences"),
+                             _pair("attention", "tokens", toks[:, :-2], "another number of positions"),
+                             _one("tokens", "no repeated token", np.tile(np.arange(IND_CONTEXT), (len(toks), 1)))]),
+    ]
+
+
 def _seed_run(seed, dataset=None):
     """A tiny experiment: two methods, one metric, per-example scores."""
     g = np.random.default_rng(seed)
@@ -1648,7 +1807,7 @@ def _experiments() -> list[Api]:
 TABLE = (_forward, _agreement, _attention, _attention_layers, _attention_interventions, _data, _models, _vision,
          _shapley, _text_shap, _surrogate, _feature_importance, _gradient_attribution, _perturbation, _activations,
          _plotting, _widgets, _reproducibility, _counterfactuals, _negation_data, _transformer,
-         _transformer_attribution, _experiments)
+         _transformer_attribution, _mechanistic, _induction, _experiments)
 
 
 # =========================================================================== running the sweep
@@ -1810,6 +1969,15 @@ HIGH_VALUE = [
     "experiments.run_over_seeds(run: a function without a dataset argument (datasets given))",
     "experiments.t_interval(seed_means: inf)",
     "experiments.bootstrap_interval(scores_per_seed: an infinite score)",
+    # patching a pair that leaves nothing to restore, logits and targets that do not match, no training rows
+    "mechanistic.patching_map(clean_ids/corrupted_ids: the same inputs (nothing to restore))",
+    "mechanistic.head_patching_map(clean_ids/corrupted_ids: the same inputs (nothing to restore))",
+    "mechanistic.logit_difference(logits: empty)",
+    "mechanistic.logit_difference(logits: no class column)",
+    "mechanistic.probe_accuracy(train: None)",
+    # empty inputs: training on nothing, a mean over no maps
+    "induction.train_induction_transformer(tokens: empty)",
+    "induction.previous_token_scores(attention: empty)",
 ]
 
 

@@ -139,3 +139,13 @@ def test_bad_inputs(net, tokens):
         ind.build_induction_transformer(V, CONTEXT, dim=9, heads=2)
     with pytest.raises(TypeError, match="epochs"):
         ind.train_induction_transformer(net, tokens, epochs=1.5)
+
+
+def test_bad_inputs_found_by_the_sweep(net, tokens):
+    """Empty inputs were accepted silently (training on nothing; a score of NaN)."""
+    with pytest.raises(ValueError, match="tokens must not be empty"):
+        ind.train_induction_transformer(net, tokens[:0])
+    with pytest.raises(ValueError, match="attention must not be empty"):
+        ind.previous_token_scores(np.zeros((0, 2, 4, 4)))
+    with pytest.raises(ValueError, match="attention must not be empty"):
+        ind.prefix_matching_scores(np.zeros((0, 2, 4, 4)), np.zeros((0, 4), dtype=int))

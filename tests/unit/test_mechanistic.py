@@ -304,3 +304,21 @@ def test_bad_inputs(tr, ids):
         mech.patch_heads(tr, ids, corrupted, 2, 0)
     with pytest.raises(TypeError, match="target"):
         mech.patching_map(tr, ids, corrupted, None)
+
+
+def test_bad_inputs_found_by_the_sweep(tr, ids):
+    """Bad calls the bad-input sweep found unclear: each raises an error that names the argument."""
+    with pytest.raises(ValueError, match=r"clean_ids and corrupted_ids must give different logit differences"):
+        mech.patching_map(tr, ids, ids, 1)
+    with pytest.raises(ValueError, match=r"clean_ids and corrupted_ids .* row\(s\) \[0, 1, 2, 3, 4\]"):
+        mech.head_patching_map(tr, ids, ids, 1)
+    with pytest.raises(ValueError, match=r"target must be an int or have one entry per row of logits \(0\)"):
+        mech.logit_difference(np.zeros((0, 2)), np.array([1, 0]))
+    with pytest.raises(ValueError, match=r"logits must have at least one column"):
+        mech.logit_difference(np.zeros((3, 0)), 1)
+    with pytest.raises(TypeError, match="train must be a boolean array"):
+        mech.probe_accuracy(np.zeros((4, 2)), np.array([0, 1, 0, 1]), None)
+    # the checks leave valid calls as they were: one (sigmoid) output, and a target per row
+    np.testing.assert_allclose(mech.logit_difference(np.array([[2.0], [-1.0]]), [1, 0]), [2.0, 1.0])
+    z = np.array([[0.0, 3.0, 1.0], [2.0, 0.5, 1.5]])
+    np.testing.assert_allclose(mech.logit_difference(z, [1, 2]), [2.0, -0.5])
