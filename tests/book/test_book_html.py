@@ -86,6 +86,10 @@ def test_every_notebook_page_shows_a_figure(page, edition):
         src = img.get("src", "")
         assert src.startswith("data:") or (EDITIONS[edition] / os.path.dirname(page) / src).resolve().is_file(), \
             f"{page}: figure {src} is missing"
+        alt = img.get("alt", "")
+        # alt text says what the figure shows (tools/figure_captions.py), not its file name
+        assert len(alt) >= 8 and not alt.endswith((".png", ".svg", ".jpg")), \
+            f"{edition}: {page}: figure {os.path.basename(src)} has no alt text saying what it shows: {alt!r}"
 
 
 @pytest.mark.parametrize("page", notebook_pages())
