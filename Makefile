@@ -141,6 +141,9 @@ lab: $(STAMP)
 PDF_CHAPTER := notebooks/03_attention_math
 pdf: execute
 	$(BIN)/python tools/pdf.py
+	@# the PDF checks compare with the HTML editions (titles, figures): build them if missing
+	test -f _build/html/index.html || $(BIN)/jupyter-book build . $(JB_FLAGS)
+	test -f _build/zh/index.html || $(MAKE) --no-print-directory book-zh
 	$(PYTEST) tests/book/test_pdf.py
 
 # axe-core (the accessibility engine the browser test injects into every page), from its npm package
