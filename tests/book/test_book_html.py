@@ -1,7 +1,8 @@
 """Checks of the built HTML book, both editions (run by `make test` after `jupyter-book build`).
 
 Every check that does not depend on the language runs on the English edition (``_build/html``) and
-on the Chinese one (``_build/zh``, from `make book-zh`); the ``edition`` fixture says which.
+on the Chinese one (``_build/zh``, from `make book-zh`); the ``edition`` fixture (tests/conftest.py)
+says which.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from bs4 import BeautifulSoup
 from bookpages import EDITIONS, HTML, ROOT, notebook_pages, source_of, toc_files
 
 pytestmark = pytest.mark.book
-IN_CI = bool(os.environ.get("CI"))
 
 if not (HTML / "index.html").exists():
     pytest.skip("the book is not built: run `make book` first", allow_module_level=True)
@@ -34,14 +34,6 @@ WARNING_TEXT = re.compile(r"\b(\w+Warning|WARNING):|Traceback \(most recent call
 
 
 
-
-@pytest.fixture(params=list(EDITIONS))
-def edition(request) -> str:
-    if not (EDITIONS[request.param] / "index.html").exists():
-        if request.param == "zh" and not IN_CI:
-            pytest.skip("the Chinese edition is not built: run `make book-zh`")
-        pytest.fail(f"the {request.param} edition is not built", pytrace=False)
-    return request.param
 
 
 def soup(page: str, edition: str = "en") -> BeautifulSoup:

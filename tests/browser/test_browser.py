@@ -70,14 +70,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(params=list(EDITIONS))
-def edition(request) -> str:
-    if not (EDITIONS[request.param] / "index.html").exists():
-        if request.param == "zh" and not IN_CI:
-            pytest.skip("the Chinese edition is not built: run `make book-zh`")
-        pytest.fail(f"the {request.param} edition is not built", pytrace=False)
-    return request.param
-
 
 def _url(base_url: str, edition: str, page: str) -> str:
     return f"{base_url}/{EDITIONS[edition].name}/{page}.html"
