@@ -1,16 +1,18 @@
 """Explaining a transformer beyond raw attention: rollout, flow, gradient-weighted relevance, value norms, AttnLRP.
 
-Every method answers the same question for the text transformer of :mod:`xai_tutorial.transformer`:
-how much does each input token contribute to the [CLS] token that the classifier reads? Each
-comes in two layers:
+Every method answers the same question for the text transformer of :mod:`xai_tutorial.transformer`
+(chapter 12) and the tiny ViT of :mod:`xai_tutorial.vision` (chapter 8), which share their block
+layout: how much does each input token (a word, or a patch) contribute to the [CLS] token that the
+classifier reads? Each comes in two layers:
 
 * a NumPy function of attention maps (and gradients, or transformed values) that states the
   paper's formula and can be checked on a hand-worked example: :func:`attention_flow_values`,
   :func:`chefer_relevance_matrix`, :func:`value_norm_matrix`, and the from-scratch max-flow
   :func:`max_flow_value`;
-* a function of a :class:`~xai_tutorial.transformer.TextTransformer` and token ids that returns
-  one score per input token, shape (n, seq_len), aligned with the token ids (padding gets 0), so
-  it plugs into :mod:`xai_tutorial.agreement` and :mod:`xai_tutorial.perturbation`:
+* a function of a model and its inputs, a :class:`~xai_tutorial.transformer.TextTransformer` and
+  token ids or a :class:`~xai_tutorial.vision.TinyViT` and patches, that returns one score per
+  input token, shape (n, n_tokens), aligned with the inputs (padding gets 0), so it plugs into
+  :mod:`xai_tutorial.agreement` and :mod:`xai_tutorial.perturbation`:
 
 ========================  ==================================================================
 :func:`raw_attention`     the last layer's attention of [CLS], heads averaged or per head
@@ -47,8 +49,9 @@ import numpy as np
 from . import attention as _attention
 from ._validation import (as_bool_mask, as_float_array, check_bool, check_choice, check_fraction, check_int,
                           check_number)
-from .forward import check_target, logit_model
+from .forward import call_in_batches, check_target, logit_model
 from .transformer import TextTransformer, check_token_ids
+from .vision import TinyViT, check_patches
 
 import keras  # noqa: E402  (after the package __init__ has set the TF log variables)
 import tensorflow as tf  # noqa: E402
@@ -66,10 +69,77 @@ NORM_HEAD_MODES: tuple[str, ...] = ("sum", "each")
 
 # =========================================================================== checks
 
-def _check_tr(tr: Any) -> TextTransformer:
-    if not isinstance(tr, TextTransformer):
-        raise TypeError(f"tr must be a TextTransformer (transformer.build_text_transformer), got {type(tr).__name__}")
-    return tr
+@dataclass(frozen=True)
+class _Encoder:
+    """One checked call of an explainer: the model, its validated inputs and what differs by model.
+
+    The two transformers of the book share their block layout and layer names (``block{b}_norm1``,
+    ``block{b}_attention``, ..., ``final_norm``, ``classifier``, ``cls_and_position``); they differ
+    in their input (token ids or patches), in padding (text only) and in how the first residual
+    stream is made from it. This small view holds those differences, so each method is written once.
+    """
+
+    model: TextTransformer | TinyViT
+    x: np.ndarray
+
+    @property
+    def is_text(self) -> bool:
+        return isinstance(self.model, TextTransformer)
+
+    @property
+    def keras(self) -> keras.Model:
+        return self.model.model
+
+    @property
+    def attention_layers(self) -> list:
+        return [self.keras.get_layer(f"block{b}_attention") for b in range(1, self.model.depth + 1)]
+
+    @property
+    def depth(self) -> int:
+        return self.model.depth
+
+    @property
+    def heads(self) -> int:
+        return int(self.attention_layers[0].num_heads)
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.keras.outputs[0].shape[-1])
+
+    @property
+    def real(self) -> np.ndarray:
+        """(n, n_tokens) bool: True on real tokens (every patch of an image is real)."""
+        return self.x != 0 if self.is_text else np.ones(self.x.shape[:2], dtype=bool)
+
+    def maps(self) -> list[np.ndarray]:
+        return self.model.attention_maps(self.x)
+
+    def layer_inputs(self) -> list[np.ndarray]:
+        """Inputs of every attention layer (the layer-normed residual stream), (n, 1 + n_tokens, dim) each."""
+        if self.is_text:
+            return self.model.layer_inputs(self.x)
+        net = keras.Model(self.keras.inputs[0], [self.keras.get_layer(f"block{b}_norm1").output
+                                              for b in range(1, self.depth + 1)])
+        out = call_in_batches(lambda b: net(b, training=False), self.x, 1024)
+        return out if isinstance(out, list) else [out]
+
+    def tokens(self, per_position: np.ndarray) -> np.ndarray:
+        """Scores of the input tokens from scores of all positions (..., 1 + n_tokens): drop [CLS], 0 on padding."""
+        scores = per_position[..., 1:].copy()
+        pad = ~self.real
+        if scores.ndim == 3:  # (n, heads, n_tokens)
+            pad = pad[:, None, :]
+        return np.where(pad, 0.0, scores)
+
+
+def _encoder(model: Any, inputs: Any) -> _Encoder:
+    """Check the model (a text transformer or a tiny ViT) and its inputs (token ids or patches)."""
+    if isinstance(model, TextTransformer):
+        return _Encoder(model, check_token_ids(inputs, model, "inputs"))
+    if isinstance(model, TinyViT):
+        return _Encoder(model, check_patches(inputs, model.n_patches, model.patch_dim, "inputs"))
+    raise TypeError("model must be a TextTransformer (transformer.build_text_transformer) or a TinyViT "
+                    f"(vision.build_tiny_vit), got {type(model).__name__}")
 
 
 def _check_layer(layer: Any, depth: int) -> int:
@@ -103,15 +173,6 @@ def _check_maps(attentions: Any, name: str = "attentions") -> list[np.ndarray]:
         if a.size and a.min() < 0:
             raise ValueError(f"{name} must hold non-negative attention weights, got {a.min():.3g} in layer {i}")
     return out
-
-
-def _token_scores(per_position: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Scores of the input tokens from scores of all positions (..., 1 + seq_len): drop [CLS], 0 on padding."""
-    scores = per_position[..., 1:].copy()
-    pad = ids == 0
-    if scores.ndim == 3:  # (n, heads, seq_len)
-        pad = pad[:, None, :]
-    return np.where(pad, 0.0, scores)
 
 
 # =========================================================================== attention flow
@@ -262,7 +323,9 @@ def attention_flow_values(attentions: Any, *, output: int = 0, residual_weight: 
     -----
     With one layer the flow to ``j`` is ``Ã_1[output, j]``. With two layers every path is
     ``output -> k -> j``, the paths share no edge, and the flow is the closed form
-    ``sum_k min(Ã_2[output, k], Ã_1[k, j])``; the tests check both against the max-flow.
+    ``sum_k min(Ã_2[output, k], Ã_1[k, j])``. For one or two layers these closed forms are what
+    is computed (vectorised, the same value as the search); deeper graphs run
+    :func:`max_flow_value`. The tests check both closed forms against the max-flow.
     """
     maps = _check_maps(attentions)
     batch, _, n, _ = maps[0].shape
@@ -273,6 +336,14 @@ def attention_flow_values(attentions: Any, *, output: int = 0, residual_weight: 
         raise ValueError(f"valid must be True at the output token {output} of every example")
     graphs = attention_graph(maps, residual_weight=residual_weight)
     n_layers = len(maps)
+    if n_layers <= 2:  # the closed forms of the Notes: the max-flow without a search
+        top = graphs[:, n_layers * n + output, (n_layers - 1) * n:n_layers * n] * real  # output -> k
+        flows = top if n_layers == 1 else np.minimum(top[:, :, None], graphs[:, n:2 * n, 0:n]).sum(axis=1)
+        flows = np.where(real, flows, 0.0)
+        if normalize:
+            total = flows.sum(axis=1, keepdims=True)
+            flows = np.divide(flows, total, out=flows.copy(), where=total > 0)
+        return flows
     flows = np.zeros((batch, n))
     for b in range(batch):
         keep = np.flatnonzero(real[b])
@@ -392,14 +463,35 @@ def value_norm_matrix(weights: Any, transformed: Any, *, heads: str = "sum") -> 
 
 # =========================================================================== model-side quantities
 
-def _logit_attention_model(tr: TextTransformer) -> keras.Model:
-    """[embeddings, mask] -> [logits, *attention maps]: one graph, so the logit is a function of the maps."""
-    logits = logit_model(tr.head)
-    return keras.Model(tr.head.inputs, [logits.outputs[0], *tr.head_attention.outputs],
-                       name="text_transformer_logit_attention")
+def _logits_and_maps(enc: _Encoder):
+    """A function of one batch of inputs -> (logits, list of attention maps), one graph, so the
+    logits are a function of the maps (the gradient with respect to the maps exists)."""
+    if enc.is_text:
+        tr = enc.model
+        logits = logit_model(tr.head)
+        net = keras.Model(tr.head.inputs, [logits.outputs[0], *tr.head_attention.outputs],
+                          name="text_transformer_logit_attention")
+
+        def call(b):
+            outs = net([tr.embed(b, training=False), tf.constant((b != 0).astype("float32"))], training=False)
+            return outs[0], list(outs[1:])
+    else:
+        vit = enc.model
+        net = keras.Model(vit.model.inputs[0], [logit_model(vit.model).outputs[0], *vit.attention.outputs],
+                          name="tiny_vit_logit_attention")
+
+        def call(b):
+            outs = net(tf.constant(b), training=False)
+            return outs[0], list(outs[1:])
+    return call
 
 
-def attention_gradients(tr: TextTransformer, token_ids: np.ndarray, target: Any = None, *,
+def _chosen(logits: tf.Tensor, t: np.ndarray | None) -> tf.Tensor:
+    """The explained logit of each example: the only one (sigmoid) or the target's."""
+    return logits[:, 0] if t is None else tf.gather(logits, t, axis=1, batch_dims=1)
+
+
+def attention_gradients(model: TextTransformer | TinyViT, inputs: np.ndarray, target: Any = None, *,
                         batch_size: int = 256) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Attention maps and the gradient of the explained logit with respect to each of them.
 
@@ -409,8 +501,11 @@ def attention_gradients(tr: TextTransformer, token_ids: np.ndarray, target: Any 
 
     Parameters
     ----------
-    tr : TextTransformer
-    token_ids : int array of shape (n, seq_len)
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
     target : None, int or int array of shape (n,)
         The class whose logit is explained; None only for a one-output (sigmoid) model.
     batch_size : int, default 256
@@ -418,24 +513,19 @@ def attention_gradients(tr: TextTransformer, token_ids: np.ndarray, target: Any 
     Returns
     -------
     (maps, gradients)
-        Two lists of ``depth`` arrays of shape (n, heads, 1 + seq_len, 1 + seq_len), float64.
+        Two lists of ``depth`` arrays of shape (n, heads, 1 + n_tokens, 1 + n_tokens), float64.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    t = _check_model_target(target, len(ids), tr.n_classes)
+    enc = _encoder(model, inputs)
+    t = _check_model_target(target, len(enc.x), enc.n_classes)
     batch_size = check_int(batch_size, "batch_size", 1)
-    net = _logit_attention_model(tr)
-    maps: list[list[np.ndarray]] = [[] for _ in range(tr.depth)]
-    grads: list[list[np.ndarray]] = [[] for _ in range(tr.depth)]
-    for start in range(0, len(ids), batch_size):
-        b = ids[start:start + batch_size]
-        emb = tr.embed(b, training=False)
-        mask = tf.constant((b != 0).astype("float32"))
+    call = _logits_and_maps(enc)
+    maps: list[list[np.ndarray]] = [[] for _ in range(enc.depth)]
+    grads: list[list[np.ndarray]] = [[] for _ in range(enc.depth)]
+    for start in range(0, len(enc.x), batch_size):
+        b = enc.x[start:start + batch_size]
         with tf.GradientTape() as tape:
-            outs = net([emb, mask], training=False)
-            logits, layer_maps = outs[0], list(outs[1:])
-            chosen = logits[:, 0] if t is None else tf.gather(logits, t[start:start + batch_size], axis=1,
-                                                              batch_dims=1)
+            logits, layer_maps = call(b)
+            chosen = _chosen(logits, None if t is None else t[start:start + batch_size])
         layer_grads = tape.gradient(chosen, layer_maps)
         for i, (a, g) in enumerate(zip(layer_maps, layer_grads)):
             maps[i].append(np.asarray(a, dtype=np.float64))
@@ -456,7 +546,15 @@ def _check_model_target(target: Any, n: int, n_classes: int) -> np.ndarray | Non
     return t.astype(np.int32)
 
 
-def transformed_values(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1) -> np.ndarray:
+def _transformed_values(enc: _Encoder, layer: int) -> np.ndarray:
+    x = enc.layer_inputs()[layer]
+    mha = enc.attention_layers[layer]
+    v = np.asarray(mha.value_dense(x.astype("float32")), dtype=np.float64)  # (n, 1 + n_tokens, heads, d_head)
+    w_o = np.asarray(mha.output_dense.kernel, dtype=np.float64)  # (heads, d_head, dim)
+    return np.einsum("bjhk,hkd->bhjd", v, w_o)
+
+
+def transformed_values(model: TextTransformer | TinyViT, inputs: np.ndarray, *, layer: int = -1) -> np.ndarray:
     """The transformed value vectors ``f^h(x_j) = (x_j W_V^h + b_V^h) W_O^h`` of one attention layer.
 
     ``x_j`` is the layer's input (the layer-normed residual stream at position ``j``); the value
@@ -464,17 +562,22 @@ def transformed_values(tr: TextTransformer, token_ids: np.ndarray, *, layer: int
     projection that reads head ``h``. The output bias ``b_O`` is not part of any ``f^h`` (it is
     added once per position), as in Kobayashi et al.'s code.
 
+    Parameters
+    ----------
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
+    layer : int, default -1
+        Which layer, in [-depth, depth - 1].
+
     Returns
     -------
-    ndarray of shape (n, heads, 1 + seq_len, dim), float64
+    ndarray of shape (n, heads, 1 + n_tokens, dim), float64
     """
-    _check_tr(tr)
-    layer = _check_layer(layer, tr.depth)
-    x = tr.layer_inputs(token_ids)[layer]
-    mha = tr.attention_layers[layer]
-    v = np.asarray(mha.value_dense(x.astype("float32")), dtype=np.float64)  # (n, 1 + seq_len, heads, d_head)
-    w_o = np.asarray(mha.output_dense.kernel, dtype=np.float64)  # (heads, d_head, dim)
-    return np.einsum("bjhk,hkd->bhjd", v, w_o)
+    enc = _encoder(model, inputs)
+    return _transformed_values(enc, _check_layer(layer, enc.depth))
 
 
 # =========================================================================== token scores
@@ -485,7 +588,7 @@ def _check_head(head: Any, n_heads: int, modes: tuple[str, ...] = HEAD_MODES) ->
     return check_int(head, "head", 0, n_heads - 1)
 
 
-def raw_attention(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1,
+def raw_attention(model: TextTransformer | TinyViT, inputs: np.ndarray, *, layer: int = -1,
                   head: str | int = "mean") -> np.ndarray:
     """Raw attention: the weights [CLS] gives the input tokens in one layer (the last by default).
 
@@ -495,8 +598,11 @@ def raw_attention(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1
 
     Parameters
     ----------
-    tr : TextTransformer
-    token_ids : int array of shape (n, seq_len)
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
     layer : int, default -1
         Which layer, in [-depth, depth - 1].
     head : "mean", "each" or int, default "mean"
@@ -504,22 +610,22 @@ def raw_attention(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1
 
     Returns
     -------
-    ndarray of shape (n, seq_len), or (n, heads, seq_len) for ``head="each"``
-        Non-negative; 0 on padding; each row (each head) sums to at most 1.
+    ndarray of shape (n, n_tokens), or (n, heads, n_tokens) for ``head="each"``
+        Non-negative; 0 on padding; each row (each head) sums to at most 1. ``n_tokens`` is
+        ``seq_len`` for text and ``n_patches`` for images.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    layer = _check_layer(layer, tr.depth)
-    head = _check_head(head, tr.heads)
-    a = tr.attention_maps(ids)[layer][:, :, 0, :]  # (n, heads, 1 + seq_len)
+    enc = _encoder(model, inputs)
+    layer = _check_layer(layer, enc.depth)
+    head = _check_head(head, enc.heads)
+    a = enc.maps()[layer][:, :, 0, :]  # (n, heads, 1 + n_tokens)
     if head == "mean":
         a = a.mean(axis=1)
     elif head != "each":
         a = a[:, head]
-    return _token_scores(a, ids)
+    return enc.tokens(a)
 
 
-def rollout(tr: TextTransformer, token_ids: np.ndarray, *, residual_weight: float = 0.5) -> np.ndarray:
+def rollout(model: TextTransformer | TinyViT, inputs: np.ndarray, *, residual_weight: float = 0.5) -> np.ndarray:
     """Attention rollout of [CLS] (Abnar & Zuidema 2020), through :func:`xai_tutorial.attention.attention_rollout`.
 
     ``R = Ã_L ··· Ã_1`` with ``Ã_l = residual_weight * I + (1 - residual_weight) * mean_h A_l``,
@@ -528,37 +634,54 @@ def rollout(tr: TextTransformer, token_ids: np.ndarray, *, residual_weight: floa
     Chefer et al.'s rollout baseline adds ``I`` without renormalising; that rescales each
     layer's matrix by a constant (every row of ``A + I`` sums to 2), so the token ranking is the same.
 
+    Parameters
+    ----------
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
+    residual_weight : float, default 0.5
+
     Returns
     -------
-    ndarray of shape (n, seq_len)
+    ndarray of shape (n, n_tokens)
         Non-negative, 0 on padding; with [CLS]'s own share, a row sums to 1.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    r = _attention.attention_rollout(tr.attention_maps(ids), residual_weight=residual_weight)
-    return _token_scores(r[:, 0, :], ids)
+    enc = _encoder(model, inputs)
+    r = _attention.attention_rollout(enc.maps(), residual_weight=residual_weight)
+    return enc.tokens(r[:, 0, :])
 
 
-def attention_flow(tr: TextTransformer, token_ids: np.ndarray, *, residual_weight: float = 0.5,
+def attention_flow(model: TextTransformer | TinyViT, inputs: np.ndarray, *, residual_weight: float = 0.5,
                    normalize: bool = False) -> np.ndarray:
-    """Attention flow of [CLS] (Abnar & Zuidema 2020) by max-flow in each sentence's attention graph.
+    """Attention flow of [CLS] (Abnar & Zuidema 2020) by max-flow in each input's attention graph.
 
     See :func:`attention_flow_values`; padded tokens are left out of the graphs.
 
+    Parameters
+    ----------
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
+    residual_weight : float, default 0.5
+    normalize : bool, default False
+
     Returns
     -------
-    ndarray of shape (n, seq_len)
+    ndarray of shape (n, n_tokens)
         Flow from [CLS] at the last layer into each input token, in [0, 1]; 0 on padding.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    valid = np.concatenate([np.ones((len(ids), 1), dtype=bool), ids != 0], axis=1)
-    flows = attention_flow_values(tr.attention_maps(ids), output=0, residual_weight=residual_weight,
+    enc = _encoder(model, inputs)
+    valid = np.concatenate([np.ones((len(enc.x), 1), dtype=bool), enc.real], axis=1)
+    flows = attention_flow_values(enc.maps(), output=0, residual_weight=residual_weight,
                                   normalize=normalize, valid=valid)
-    return _token_scores(flows, ids)
+    return enc.tokens(flows)
 
 
-def chefer_relevance(tr: TextTransformer, token_ids: np.ndarray, target: Any = None) -> np.ndarray:
+def chefer_relevance(model: TextTransformer | TinyViT, inputs: np.ndarray, target: Any = None) -> np.ndarray:
     """Gradient-weighted attention relevance (Chefer, Gur & Wolf 2021) of [CLS] for the explained class.
 
     ``R`` of :func:`chefer_relevance_matrix` from the attention maps and the gradients of the
@@ -567,22 +690,25 @@ def chefer_relevance(tr: TextTransformer, token_ids: np.ndarray, target: Any = N
 
     Parameters
     ----------
-    tr : TextTransformer
-    token_ids : int array of shape (n, seq_len)
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
     target : None, int or int array of shape (n,)
         Class whose logit is explained (e.g. the predicted classes); None for a sigmoid model.
 
     Returns
     -------
-    ndarray of shape (n, seq_len)
+    ndarray of shape (n, n_tokens)
         Non-negative, 0 on padding.
     """
-    maps, grads = attention_gradients(tr, token_ids, target)
-    ids = check_token_ids(token_ids, tr)
-    return _token_scores(chefer_relevance_matrix(maps, grads)[:, 0, :], ids)
+    enc = _encoder(model, inputs)
+    maps, grads = attention_gradients(model, enc.x, target)
+    return enc.tokens(chefer_relevance_matrix(maps, grads)[:, 0, :])
 
 
-def value_norms(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1,
+def value_norms(model: TextTransformer | TinyViT, inputs: np.ndarray, *, layer: int = -1,
                 head: str | int = "sum") -> np.ndarray:
     """Norm-weighted attention (Kobayashi et al. 2020) of [CLS] in one layer (the last by default).
 
@@ -592,22 +718,30 @@ def value_norms(tr: TextTransformer, token_ids: np.ndarray, *, layer: int = -1,
     analyse one layer at a time; like raw attention, this score says what [CLS] reads from each
     position in that layer, not where that position's content came from.
 
+    Parameters
+    ----------
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 (:func:`xai_tutorial.transformer.build_text_transformer`)
+        or the vision transformer of chapter 8 (:func:`xai_tutorial.vision.build_tiny_vit`).
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
+    layer : int, default -1
+    head : "sum", "each" or int, default "sum"
+
     Returns
     -------
-    ndarray of shape (n, seq_len), or (n, heads, seq_len) for ``head="each"``
+    ndarray of shape (n, n_tokens), or (n, heads, n_tokens) for ``head="each"``
         Non-negative, 0 on padding.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    layer = _check_layer(layer, tr.depth)
-    head = _check_head(head, tr.heads, NORM_HEAD_MODES)
-    a = tr.attention_maps(ids)[layer]
-    f = transformed_values(tr, ids, layer=layer)
+    enc = _encoder(model, inputs)
+    layer = _check_layer(layer, enc.depth)
+    head = _check_head(head, enc.heads, NORM_HEAD_MODES)
+    a = enc.maps()[layer]
+    f = _transformed_values(enc, layer)
     if head == "sum":
-        return _token_scores(value_norm_matrix(a, f, heads="sum")[:, 0, :], ids)
+        return enc.tokens(value_norm_matrix(a, f, heads="sum")[:, 0, :])
     each = value_norm_matrix(a, f, heads="each")[:, :, 0, :]
-    return _token_scores(each if head == "each" else each[:, head], ids)
-
+    return enc.tokens(each if head == "each" else each[:, head])
 
 
 # =========================================================================== AttnLRP (Achtibat et al. 2024)
@@ -618,14 +752,16 @@ class AttnLRPRelevance:
 
     Attributes
     ----------
-    tokens : ndarray of shape (n, seq_len)
-        Relevance of each input token (its embedding), 0 on padding. This is the explanation.
-    positions : ndarray of shape (n, 1 + seq_len)
+    tokens : ndarray of shape (n, n_tokens)
+        Relevance of each input token (its embedding; for a ViT, its patch's pixels), 0 on
+        padding. This is the explanation.
+    positions : ndarray of shape (n, 1 + n_tokens)
         Relevance of the position embeddings ([CLS]'s first).
     cls : ndarray of shape (n,)
         Relevance of the learned [CLS] vector.
     biases : ndarray of shape (n,)
-        Relevance absorbed by every bias and layer-norm offset (``b`` of each ``x W + b``, ``β``).
+        Relevance absorbed by every bias and layer-norm offset (``b`` of each ``x W + b``, ``β``;
+        for a ViT, the patch embedding's bias too).
     softmax : ndarray of shape (n,)
         Relevance the softmax rule does not pass on (the implicit bias of its Taylor expansion,
         Proposition 3.1): relevance at the softmax outputs minus relevance at its inputs, summed
@@ -670,9 +806,11 @@ def _lrp_gelu(x: tf.Tensor) -> tf.Tensor:
     return x * tf.stop_gradient(ratio)
 
 
-def _lrp_forward(tr: TextTransformer, emb: tf.Tensor, real: np.ndarray,
-                 record: list) -> tuple[tf.Tensor, tf.Tensor]:
-    """The transformer's forward pass in float64 with AttnLRP's backward rules.
+def _lrp_forward(enc: _Encoder, emb: tf.Tensor, real: np.ndarray, record: list) -> tuple[tf.Tensor, tf.Tensor]:
+    """The transformer's forward pass in float64 with AttnLRP's backward rules, from the token embeddings.
+
+    ``emb`` (batch, n_tokens, dim) are the token embeddings, ``real`` (batch, n_tokens) bool the
+    keys that may be attended (False on padding).
 
     Returns the logits and the first residual stream ``x_0 = [cls, e] + positions``. ``record``
     collects ``("bias", output, bias)`` for every affine map and layer-norm offset and
@@ -680,15 +818,16 @@ def _lrp_forward(tr: TextTransformer, emb: tf.Tensor, real: np.ndarray,
     """
     f64 = tf.float64
     w = lambda v: tf.cast(tf.convert_to_tensor(v), f64)  # noqa: E731
-    cls_pos = tr.model.get_layer("cls_and_position")
-    batch = emb.shape[0]
-    cls = tf.broadcast_to(w(cls_pos.cls_token), (batch, 1, tr.dim))
+    layer = enc.keras.get_layer
+    cls_pos = layer("cls_and_position")
+    batch, _, dim = emb.shape
+    cls = tf.broadcast_to(w(cls_pos.cls_token), (batch, 1, dim))
     pos = w(cls_pos.position)
     x = x0 = tf.concat([cls, emb], axis=1) + pos
     keys = np.concatenate([np.ones((batch, 1), dtype=bool), real], axis=1)[:, None, None, :]
-    for b, mha in enumerate(tr.attention_layers, start=1):
-        h = _lrp_layer_norm(x, tr.model.get_layer(f"block{b}_norm1"))
-        record.append(("bias", h, w(tr.model.get_layer(f"block{b}_norm1").beta)))
+    for b, mha in enumerate(enc.attention_layers, start=1):
+        h = _lrp_layer_norm(x, layer(f"block{b}_norm1"))
+        record.append(("bias", h, w(layer(f"block{b}_norm1").beta)))
         proj = []
         for dense in (mha.query_dense, mha.key_dense, mha.value_dense):
             p = tf.einsum("btd,dnh->bnth", h, w(dense.kernel)) + w(dense.bias)[None, :, None, :]
@@ -703,24 +842,24 @@ def _lrp_forward(tr: TextTransformer, emb: tf.Tensor, real: np.ndarray,
         a = tf.einsum("bnth,nhd->btd", heads, w(mha.output_dense.kernel)) + w(mha.output_dense.bias)
         record.append(("bias", a, w(mha.output_dense.bias)))
         x = x + a
-        h = _lrp_layer_norm(x, tr.model.get_layer(f"block{b}_norm2"))
-        record.append(("bias", h, w(tr.model.get_layer(f"block{b}_norm2").beta)))
-        mlp1, mlp2 = tr.model.get_layer(f"block{b}_mlp1"), tr.model.get_layer(f"block{b}_mlp2")
+        h = _lrp_layer_norm(x, layer(f"block{b}_norm2"))
+        record.append(("bias", h, w(layer(f"block{b}_norm2").beta)))
+        mlp1, mlp2 = layer(f"block{b}_mlp1"), layer(f"block{b}_mlp2")
         u = h @ w(mlp1.kernel) + w(mlp1.bias)
         record.append(("bias", u, w(mlp1.bias)))
         m = _lrp_gelu(u) @ w(mlp2.kernel) + w(mlp2.bias)
         record.append(("bias", m, w(mlp2.bias)))
         x = x + m
-    final = tr.model.get_layer("final_norm")
+    final = layer("final_norm")
     out = _lrp_layer_norm(x, final)
     record.append(("bias", out, w(final.beta)))
-    classifier = tr.model.get_layer("classifier")
+    classifier = layer("classifier")
     logits = out[:, 0] @ w(classifier.kernel) + w(classifier.bias)
     record.append(("bias", logits, w(classifier.bias)))
     return logits, x0
 
 
-def attn_lrp(tr: TextTransformer, token_ids: np.ndarray, target: Any = None, *, parts: bool = False,
+def attn_lrp(model: TextTransformer | TinyViT, inputs: np.ndarray, target: Any = None, *, parts: bool = False,
              batch_size: int = 256) -> np.ndarray | AttnLRPRelevance:
     """Layer-wise relevance propagation with the AttnLRP rules (Achtibat et al. 2024).
 
@@ -744,12 +883,16 @@ def attn_lrp(tr: TextTransformer, token_ids: np.ndarray, target: Any = None, *, 
 
     The model is recomputed in float64 from its layers' weights with these backward rules (its
     forward values equal the model's); a token's relevance is ``sum_d e_d ∂*logit / ∂*e_d``
-    over its embedding ``e``.
+    over its embedding ``e``. For the ViT, whose token embeddings are an affine map of the
+    patches, ``e = p E + b``, the epsilon rule passes the relevance on to the pixels: a patch's
+    relevance is ``sum_k p_k ∂*logit / ∂*p_k``, and ``b`` keeps its share (in ``biases``).
 
     Parameters
     ----------
-    tr : TextTransformer
-    token_ids : int array of shape (n, seq_len)
+    model : TextTransformer or TinyViT
+        The text transformer of chapter 12 or the vision transformer of chapter 8.
+    inputs : int array of shape (n, seq_len), or float array of shape (n, n_patches, patch_dim)
+        Token ids (0 = padding) for the text transformer, patches for the ViT.
     target : None, int or int array of shape (n,)
         The class whose logit is explained; None only for a one-output (sigmoid) model.
     parts : bool, default False
@@ -759,7 +902,7 @@ def attn_lrp(tr: TextTransformer, token_ids: np.ndarray, target: Any = None, *, 
 
     Returns
     -------
-    ndarray of shape (n, seq_len), or AttnLRPRelevance
+    ndarray of shape (n, n_tokens), or AttnLRPRelevance
         Signed relevance of each token (0 on padding): positive tokens raise the logit.
 
     Notes
@@ -769,30 +912,37 @@ def attn_lrp(tr: TextTransformer, token_ids: np.ndarray, target: Any = None, *, 
     models whose biases and softmax absorb a small share, here the share absorbed is reported
     rather than assumed small.
     """
-    _check_tr(tr)
-    ids = check_token_ids(token_ids, tr)
-    t = _check_model_target(target, len(ids), tr.n_classes)
+    enc = _encoder(model, inputs)
+    t = _check_model_target(target, len(enc.x), enc.n_classes)
     parts = check_bool(parts, "parts")
     batch_size = check_int(batch_size, "batch_size", 1)
     out = {k: [] for k in ("tokens", "positions", "cls", "biases", "softmax", "logit")}
-    for start in range(0, len(ids), batch_size):
-        b = ids[start:start + batch_size]
-        emb = tf.cast(tr.embed(b, training=False), tf.float64)
+    cls_pos = enc.keras.get_layer("cls_and_position")
+    pos = np.asarray(cls_pos.position, dtype=np.float64)[0]
+    cls = np.asarray(cls_pos.cls_token, dtype=np.float64)[0, 0]
+    for start in range(0, len(enc.x), batch_size):
+        b = enc.x[start:start + batch_size]
+        real = enc.real[start:start + batch_size]
         record: list = []
         with tf.GradientTape() as tape:
-            logits, x0 = _lrp_forward(tr, emb, b != 0, record)
-            chosen = logits[:, 0] if t is None else tf.gather(logits, t[start:start + batch_size], axis=1,
-                                                              batch_dims=1)
+            if enc.is_text:
+                leaf = emb = tf.cast(enc.model.embed(b, training=False), tf.float64)
+            else:  # the patch embedding e = p E + b: LRP-0 passes relevance on to the pixels
+                leaf = tf.constant(b, dtype=tf.float64)
+                tape.watch(leaf)
+                dense = enc.keras.get_layer("patch_embedding")
+                bias = tf.cast(dense.bias, tf.float64)
+                emb = leaf @ tf.cast(dense.kernel, tf.float64) + bias
+                record.append(("bias", emb, bias))
+            logits, x0 = _lrp_forward(enc, emb, real, record)
+            chosen = _chosen(logits, None if t is None else t[start:start + batch_size])
         softmax_inputs = [r[2] for r in record if r[0] == "softmax"]
-        grads = tape.gradient(chosen, [x0, *[r[1] for r in record], *softmax_inputs])
-        grads = [np.zeros(x.shape) if g is None else g.numpy()
-                 for x, g in zip([x0, *[r[1] for r in record], *softmax_inputs], grads)]
-        g_x0, g_rec, g_soft = grads[0], grads[1:1 + len(record)], iter(grads[1 + len(record):])
-        cls_pos = tr.model.get_layer("cls_and_position")
-        pos = np.asarray(cls_pos.position, dtype=np.float64)[0]
-        cls = np.asarray(cls_pos.cls_token, dtype=np.float64)[0, 0]
+        wrt = [leaf, x0, *[r[1] for r in record], *softmax_inputs]
+        grads = [np.zeros(x.shape) if g is None else g.numpy() for x, g in zip(wrt, tape.gradient(chosen, wrt))]
+        g_leaf, g_x0 = grads[0], grads[1]
+        g_rec, g_soft = grads[2:2 + len(record)], iter(grads[2 + len(record):])
         # x_0 = [cls, e] + positions: LRP-0 on the sum gives each addend its product with the gradient
-        out["tokens"].append(np.where(b == 0, 0.0, (emb.numpy() * g_x0[:, 1:]).sum(-1)))
+        out["tokens"].append(np.where(real, (leaf.numpy() * g_leaf).sum(-1), 0.0))
         out["positions"].append((pos[None] * g_x0).sum(-1))
         out["cls"].append(g_x0[:, 0] @ cls)
         biases, softmax = np.zeros(len(b)), np.zeros(len(b))

@@ -123,8 +123,10 @@ class TinyViT:
         return out if isinstance(out, list) else [out]
 
 
-def check_patches(patches: np.ndarray, n_patches: int, patch_dim: int) -> np.ndarray:
+def check_patches(patches: np.ndarray, n_patches: int, patch_dim: int, name: str = "patches") -> np.ndarray:
     """Validate a batch of patch sequences; returns it as float32 of shape (n, n_patches, patch_dim).
+
+    ``name`` is the argument's name in the messages.
 
     Raises
     ------
@@ -133,9 +135,9 @@ def check_patches(patches: np.ndarray, n_patches: int, patch_dim: int) -> np.nda
     """
     n_patches = check_int(n_patches, "n_patches", 1)
     patch_dim = check_int(patch_dim, "patch_dim", 1)
-    x = as_float_array(patches, "patches")
+    x = as_float_array(patches, name)
     if x.ndim != 3 or x.shape[1:] != (n_patches, patch_dim):
-        raise ValueError(f"patches must have shape (batch, {n_patches}, {patch_dim}), got {x.shape}")
+        raise ValueError(f"{name} must have shape (batch, {n_patches}, {patch_dim}), got {x.shape}")
     return x.astype(np.float32)
 
 

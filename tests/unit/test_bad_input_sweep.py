@@ -1499,6 +1499,8 @@ def _transformer_attribution() -> list[Api]:
     from xai_tutorial import transformer_attribution as m
 
     tr = _tr()
+    vit = _vit()
+    vk = {"model": Obj(), "inputs": FloatArr(ndim=3, empty=None)}
     g = _rng(17)
     att = g.uniform(size=(2, 2, 2, 4, 4))
     att = list(att / att.sum(axis=-1, keepdims=True))
@@ -1519,8 +1521,8 @@ def _transformer_attribution() -> list[Api]:
     cap = np.array([[0, 2.0, 1.0, 0], [0, 0, 1.0, 1.0], [0, 0, 0, 2.0], [0, 0, 0, 0]])
     w = att[0]
     f = g.normal(size=(2, 2, 4, 3))
-    trk = {"tr": Obj(), "token_ids": IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None)}
-    seq = [_one("token_ids", "wrong seq_len", IDS[:, :5])]
+    trk = {"model": Obj(), "inputs": IntArr(ndim=2, low=0, high=VOCAB_SIZE - 1, empty=None)}
+    seq = [_one("inputs", "wrong seq_len", IDS[:, :5])]
     target = Target(4, 2, optional=False)
     no_target = [_one("target", "None for a model of 2 classes", None)]
     layer = Int(-1, 0)
@@ -1553,26 +1555,36 @@ def _transformer_attribution() -> list[Api]:
             extra=[_one("weights", "not square", w[..., :3]), _one("weights", "negative", -w),
                    _pair("weights", "transformed", f[:, :1], "another number of heads")]),
         Api("transformer_attribution", "attention_gradients", m.attention_gradients,
-            {"tr": tr, "token_ids": IDS, "target": 1, "batch_size": 2},
+            {"model": tr, "inputs": IDS, "target": 1, "batch_size": 2},
             {**trk, "target": target, "batch_size": Int(1)}, pos=2, extra=seq + no_target),
         Api("transformer_attribution", "transformed_values", m.transformed_values,
-            {"tr": tr, "token_ids": IDS, "layer": -1}, {**trk, "layer": layer}, pos=2, extra=seq),
+            {"model": tr, "inputs": IDS, "layer": -1}, {**trk, "layer": layer}, pos=2, extra=seq),
         Api("transformer_attribution", "raw_attention", m.raw_attention,
-            {"tr": tr, "token_ids": IDS, "layer": -1, "head": "mean"}, {**trk, "layer": layer, "head": head}, pos=2,
+            {"model": tr, "inputs": IDS, "layer": -1, "head": "mean"}, {**trk, "layer": layer, "head": head}, pos=2,
             extra=seq),
-        Api("transformer_attribution", "rollout", m.rollout, {"tr": tr, "token_ids": IDS, "residual_weight": 0.5},
+        Api("transformer_attribution", "rollout", m.rollout, {"model": tr, "inputs": IDS, "residual_weight": 0.5},
             {**trk, "residual_weight": Number(0, 1)}, pos=2, extra=seq),
         Api("transformer_attribution", "attention_flow", m.attention_flow,
-            {"tr": tr, "token_ids": IDS[:2], "residual_weight": 0.5, "normalize": False},
+            {"model": tr, "inputs": IDS[:2], "residual_weight": 0.5, "normalize": False},
             {**trk, "residual_weight": Number(0, 1), "normalize": Bool()}, pos=2, extra=seq),
         Api("transformer_attribution", "chefer_relevance", m.chefer_relevance,
-            {"tr": tr, "token_ids": IDS, "target": 1}, {**trk, "target": target}, pos=2, extra=seq + no_target),
+            {"model": tr, "inputs": IDS, "target": 1}, {**trk, "target": target}, pos=2, extra=seq + no_target),
         Api("transformer_attribution", "value_norms", m.value_norms,
-            {"tr": tr, "token_ids": IDS, "layer": -1, "head": "sum"}, {**trk, "layer": layer, "head": head}, pos=2,
+            {"model": tr, "inputs": IDS, "layer": -1, "head": "sum"}, {**trk, "layer": layer, "head": head}, pos=2,
             extra=seq),
         Api("transformer_attribution", "attn_lrp", m.attn_lrp,
-            {"tr": tr, "token_ids": IDS, "target": 1, "parts": False, "batch_size": 2},
+            {"model": tr, "inputs": IDS, "target": 1, "parts": False, "batch_size": 2},
             {**trk, "target": target, "parts": Bool(), "batch_size": Int(1)}, pos=2, extra=seq + no_target),
+        # the same methods on the tiny ViT: patches instead of token ids
+        *[Api("transformer_attribution", f"{name} (ViT)", getattr(m, name), {"model": vit, "inputs": PATCHES, **more},
+              {**vk, **kinds}, pos=2, extra=[_one("inputs", "wrong number of patches", PATCHES[:, :3])])
+          for name, more, kinds in [
+              ("raw_attention", {}, {}), ("rollout", {}, {}), ("attention_flow", {}, {}),
+              ("value_norms", {"layer": 0}, {"layer": Int(-1, 0)}),
+              ("chefer_relevance", {"target": 2}, {"target": Target(3, 3, optional=False)}),
+              ("attn_lrp", {"target": 2, "batch_size": 2},
+               {"target": Target(3, 3, optional=False), "batch_size": Int(1)}),
+          ]],
     ]
 
 

@@ -138,8 +138,14 @@ def test_attention_flow_closed_forms_and_bounds():
     # two layers: the paths output -> k -> j share no edge, so the flow is sum_k min(Ã2[0, k], Ã1[k, j])
     want = np.minimum(a2[:, 0, :, None], a1).sum(axis=1)
     np.testing.assert_allclose(ta.attention_flow_values(maps), want, atol=1e-12)
+    # ... which is the max-flow of the graph, by the search (the function uses the closed form)
+    search = np.array([[ta.max_flow_value(g[b], 10, j) for j in range(5)] for b in range(4)])
+    np.testing.assert_allclose(search, want, atol=1e-12)
     # one layer: the capacity of the single edge
     np.testing.assert_allclose(ta.attention_flow_values(maps[:1], output=2), g[:, 7, 0:5], atol=1e-12)
+    g1 = ta.attention_graph(maps[:1])
+    np.testing.assert_allclose([[ta.max_flow_value(g1[b], 7, j) for j in range(5)] for b in range(4)],
+                               g[:, 7, 0:5], atol=1e-12)
     # three layers: bounded by the two cuts around the output and the input node, at least every path's bottleneck
     n = 3
     three = _random_maps(rng, batch=3, heads=2, n=n, layers=3, sparse=True)
@@ -287,13 +293,29 @@ def _weights(tr):
 def _numpy_logits(tr, ids, maps=None):
     """Logits of the transformer in float64; ``maps`` ({layer: weights}), if given, replace those layers' softmax."""
     w = _weights(tr)
-    z = w["embedding/embeddings"][ids]
-    z = np.concatenate([np.broadcast_to(w["cls_and_position/cls_token"], (len(ids), 1, z.shape[-1])), z], 1)
-    z = z + w["cls_and_position/position"]
     keys = np.concatenate([np.ones((len(ids), 1), bool), ids != 0], axis=1)[:, None, None, :]
-    own = []
-    for b in range(1, tr.depth + 1):
+    logits, own, _ = _numpy_encoder(w, w["embedding/embeddings"][ids], keys, tr.depth, maps)
+    return logits, own
+
+
+def _numpy_vit_logits(vit, patches, maps=None):
+    """The same for the tiny ViT: token embeddings are the patch embedding ``p E + b``; no padding.
+
+    Returns the logits, the attention maps and the inputs of the attention layers."""
+    w = _weights(vit)
+    z = patches.astype(np.float64) @ w["patch_embedding/kernel"] + w["patch_embedding/bias"]
+    keys = np.ones((len(patches), 1, 1, 1 + patches.shape[1]), bool)
+    return _numpy_encoder(w, z, keys, vit.depth, maps)
+
+
+def _numpy_encoder(w, z, keys, depth, maps=None):
+    """Pre-norm encoder from token embeddings ``z`` (n, t, dim): logits, attention maps, attention inputs."""
+    z = np.concatenate([np.broadcast_to(w["cls_and_position/cls_token"], (len(z), 1, z.shape[-1])), z], 1)
+    z = z + w["cls_and_position/position"]
+    own, inputs = [], []
+    for b in range(1, depth + 1):
         h = _layer_norm(z, w[f"block{b}_norm1/gamma"], w[f"block{b}_norm1/beta"])
+        inputs.append(h)
         att = f"block{b}_attention/"
         q, k, v = (np.einsum("btd,dnh->bnth", h, w[att + f"{n}/kernel"]) + w[att + f"{n}/bias"][None, :, None]
                    for n in ("query", "key", "value"))
@@ -309,7 +331,7 @@ def _numpy_logits(tr, ids, maps=None):
         z = z + (0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))) @ w[f"block{b}_mlp2/kernel"] + w[f"block{b}_mlp2/bias"]
     logits = _layer_norm(z, w["final_norm/gamma"], w["final_norm/beta"])[:, 0] @ w["classifier/kernel"] \
         + w["classifier/bias"]
-    return logits, own
+    return logits, own, inputs
 
 
 def test_attention_gradients_equal_finite_differences(tiny, ids):
@@ -422,11 +444,11 @@ def test_sigmoid_model_explains_its_one_logit():
 
 
 def test_model_functions_reject_bad_input(tiny, ids):
-    with pytest.raises(TypeError, match="tr must be a TextTransformer"):
+    with pytest.raises(TypeError, match="model must be a TextTransformer .* or a TinyViT"):
         ta.rollout("model", ids)
-    with pytest.raises(ValueError, match=r"token_ids must have shape \(n, 4\)"):
+    with pytest.raises(ValueError, match=r"inputs must have shape \(n, 4\)"):
         ta.raw_attention(tiny, ids[:, :3])
-    with pytest.raises(TypeError, match="token_ids"):
+    with pytest.raises(TypeError, match="inputs"):
         ta.attention_flow(tiny, ids + 0.5)
     with pytest.raises(ValueError, match="layer"):
         ta.raw_attention(tiny, ids, layer=2)
@@ -536,7 +558,102 @@ def test_attn_lrp_sigmoid_model_and_bad_input(tiny, ids):
         ta.attn_lrp(tiny, ids)
     with pytest.raises(TypeError, match="parts"):
         ta.attn_lrp(tiny, ids, 0, parts=1)
-    with pytest.raises(TypeError, match="tr must be a TextTransformer"):
+    with pytest.raises(TypeError, match="model must be a TextTransformer"):
         ta.attn_lrp(None, ids, 0)
     with pytest.raises(ValueError, match="batch_size"):
         ta.attn_lrp(tiny, ids, 0, batch_size=0)
+
+
+# =========================================================================== the same methods on the tiny ViT
+
+@pytest.fixture(scope="module")
+def tiny_vit():
+    """A tiny ViT (4 patches of 3 values, 3 classes) whose every weight is random and non-trivial."""
+    from xai_tutorial import vision
+
+    vit = vision.build_tiny_vit(4, 3, 3, dim=8, depth=2, heads=2, mlp_dim=8, position_init="random", seed=3)
+    rng = np.random.default_rng(8)
+    for w in vit.model.weights:
+        w.assign(rng.normal(0.0, 0.5, size=w.shape).astype("float32"))
+    return vit
+
+
+@pytest.fixture(scope="module")
+def patches():
+    return np.random.default_rng(9).uniform(-1.0, 1.0, size=(3, 4, 3)).astype(np.float32)
+
+
+def test_vit_attention_gradients_equal_finite_differences(tiny_vit, patches):
+    target = np.array([2, 0, 1])
+    maps, grads = ta.attention_gradients(tiny_vit, patches, target)
+    logits, own, _ = _numpy_vit_logits(tiny_vit, patches)
+    for got, want in zip(maps, own):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    eps = 1e-5
+    for layer in range(2):
+        fd = np.zeros_like(own[layer])
+        for idx in np.ndindex(own[layer].shape[1:]):
+            plus, minus = own[layer].copy(), own[layer].copy()
+            plus[(slice(None), *idx)] += eps
+            minus[(slice(None), *idx)] -= eps
+            lp = _numpy_vit_logits(tiny_vit, patches, {layer: plus})[0]
+            lm = _numpy_vit_logits(tiny_vit, patches, {layer: minus})[0]
+            fd[(slice(None), *idx)] = (lp - lm)[np.arange(3), target] / (2 * eps)
+        scale = np.abs(fd).max()
+        assert scale > 0.1
+        np.testing.assert_allclose(grads[layer], fd, atol=1e-3 * scale)
+    # Chefer et al.'s rules on those gradients
+    r = np.eye(5)[None].repeat(3, 0)
+    for a, g in zip(maps, grads):
+        r = r + np.maximum(g * a, 0).mean(1) @ r
+    np.testing.assert_allclose(ta.chefer_relevance(tiny_vit, patches, target), r[:, 0, 1:], atol=1e-10)
+
+
+def test_vit_attention_methods_equal_the_numpy_functions(tiny_vit, patches):
+    from xai_tutorial import attention
+
+    maps = tiny_vit.attention_maps(patches)
+    np.testing.assert_allclose(ta.raw_attention(tiny_vit, patches), maps[-1][:, :, 0, 1:].mean(1), atol=1e-12)
+    np.testing.assert_allclose(ta.raw_attention(tiny_vit, patches, layer=0, head=1), maps[0][:, 1, 0, 1:], atol=1e-12)
+    np.testing.assert_allclose(ta.rollout(tiny_vit, patches), attention.attention_rollout(maps)[:, 0, 1:], atol=1e-12)
+    np.testing.assert_allclose(ta.attention_flow(tiny_vit, patches),
+                               ta.attention_flow_values(maps, output=0)[:, 1:], atol=1e-12)
+
+
+def test_vit_value_norms_equal_numpy(tiny_vit, patches):
+    w = _weights(tiny_vit)
+    _, own, inputs = _numpy_vit_logits(tiny_vit, patches)
+    for layer in (0, 1):
+        att = f"block{layer + 1}_attention/"
+        v = np.einsum("btd,dnh->bnth", inputs[layer], w[att + "value/kernel"]) + w[att + "value/bias"][None, :, None]
+        f = np.einsum("bnth,nhd->bntd", v, w[att + "attention_output/kernel"])       # (n, heads, 5, dim)
+        np.testing.assert_allclose(ta.transformed_values(tiny_vit, patches, layer=layer), f, atol=1e-5)
+        want = np.linalg.norm(np.einsum("bnj,bnjd->bjd", own[layer][:, :, 0, :], f), axis=-1)[:, 1:]
+        np.testing.assert_allclose(ta.value_norms(tiny_vit, patches, layer=layer), want, atol=1e-4)
+
+
+def test_vit_attn_lrp_conserves_the_logit_and_reaches_the_pixels(tiny_vit, patches):
+    from xai_tutorial import forward
+
+    target = np.array([2, 0, 1])
+    r = ta.attn_lrp(tiny_vit, patches, target, parts=True)
+    logits = forward.predict_fn(tiny_vit, output="logit")(patches)[np.arange(3), target]
+    np.testing.assert_allclose(r.logit, logits, atol=1e-5)
+    assert r.tokens.shape == (3, 4) and r.positions.shape == (3, 5)
+    np.testing.assert_allclose(r.conservation_gap(), 0.0, atol=1e-10)
+    assert np.abs(r.biases).max() > 1e-3 and np.abs(r.tokens).max() > 1e-3
+    # an all-zero patch has no pixel relevance: its embedding is the bias alone
+    blank = patches.copy()
+    blank[:, 1] = 0.0
+    r0 = ta.attn_lrp(tiny_vit, blank, target, parts=True)
+    assert np.all(r0.tokens[:, 1] == 0) and np.abs(r0.conservation_gap()).max() < 1e-10
+    np.testing.assert_allclose(ta.attn_lrp(tiny_vit, patches, target, batch_size=2), r.tokens, atol=1e-12)
+
+
+def test_vit_methods_reject_bad_input(tiny_vit, patches):
+    with pytest.raises(ValueError, match=r"inputs must have shape \(batch, 4, 3\)"):
+        ta.rollout(tiny_vit, patches[:, :3])
+    with pytest.raises(ValueError, match="pass target"):
+        ta.chefer_relevance(tiny_vit, patches)
+    with pytest.raises(ValueError, match="target must be in"):
+        ta.attn_lrp(tiny_vit, patches, 3)
