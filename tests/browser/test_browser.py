@@ -143,6 +143,9 @@ def _network_problems(driver, base_url: str) -> list[str]:
 def _axe_violations(driver) -> list[dict]:
     """Run axe-core on the loaded page: its violations (WCAG 2.x A and AA rules and best practices)."""
     driver.execute_script(AXE.read_text(encoding="utf-8"))
+    # Selenium's default of 30 s is too short for axe on the longest pages of a slow, loaded machine
+    # (chapter 5 of the Chinese edition took longer in a fresh make test on 2 cores)
+    driver.set_script_timeout(180)
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {resultTypes: ['violations']})"
