@@ -334,6 +334,22 @@ def _numpy_encoder(w, z, keys, depth, maps=None):
     return logits, own, inputs
 
 
+def _assert_gradients_match_finite_differences(grads, own, logits_with, target):
+    """Each layer's gradient against central differences of ``logits_with({layer: maps})`` (the NumPy model)."""
+    eps = 1e-5
+    for layer in range(len(own)):
+        fd = np.zeros_like(own[layer])
+        for idx in np.ndindex(own[layer].shape[1:]):
+            plus, minus = own[layer].copy(), own[layer].copy()
+            plus[(slice(None), *idx)] += eps
+            minus[(slice(None), *idx)] -= eps
+            fd[(slice(None), *idx)] = (logits_with({layer: plus}) - logits_with({layer: minus}))[
+                np.arange(len(target)), target] / (2 * eps)
+        scale = np.abs(fd).max()
+        assert scale > 0.1  # the gradients are not trivially 0
+        np.testing.assert_allclose(grads[layer], fd, atol=1e-3 * scale)
+
+
 def test_attention_gradients_equal_finite_differences(tiny, ids):
     """∂ logit_c / ∂ A_l[h, i, j], every entry, against central differences of the NumPy model.
 
@@ -345,19 +361,7 @@ def test_attention_gradients_equal_finite_differences(tiny, ids):
     _, own = _numpy_logits(tiny, ids)
     for got, want in zip(maps, own):
         np.testing.assert_allclose(got, want, atol=1e-5)
-    eps = 1e-5
-    for layer in range(2):
-        fd = np.zeros_like(own[layer])
-        for idx in np.ndindex(own[layer].shape[1:]):
-            plus, minus = own[layer].copy(), own[layer].copy()
-            plus[(slice(None), *idx)] += eps
-            minus[(slice(None), *idx)] -= eps
-            lp, _ = _numpy_logits(tiny, ids, {layer: plus})
-            lm, _ = _numpy_logits(tiny, ids, {layer: minus})
-            fd[(slice(None), *idx)] = (lp - lm)[np.arange(3), target] / (2 * eps)
-        scale = np.abs(fd).max()
-        assert scale > 0.1  # the gradients are not trivially 0
-        np.testing.assert_allclose(grads[layer], fd, atol=1e-3 * scale)
+    _assert_gradients_match_finite_differences(grads, own, lambda m: _numpy_logits(tiny, ids, m)[0], target)
 
 
 def test_chefer_relevance_equals_numpy_reimplementation(tiny, ids):
@@ -586,22 +590,11 @@ def patches():
 def test_vit_attention_gradients_equal_finite_differences(tiny_vit, patches):
     target = np.array([2, 0, 1])
     maps, grads = ta.attention_gradients(tiny_vit, patches, target)
-    logits, own, _ = _numpy_vit_logits(tiny_vit, patches)
+    _, own, _ = _numpy_vit_logits(tiny_vit, patches)
     for got, want in zip(maps, own):
         np.testing.assert_allclose(got, want, atol=1e-5)
-    eps = 1e-5
-    for layer in range(2):
-        fd = np.zeros_like(own[layer])
-        for idx in np.ndindex(own[layer].shape[1:]):
-            plus, minus = own[layer].copy(), own[layer].copy()
-            plus[(slice(None), *idx)] += eps
-            minus[(slice(None), *idx)] -= eps
-            lp = _numpy_vit_logits(tiny_vit, patches, {layer: plus})[0]
-            lm = _numpy_vit_logits(tiny_vit, patches, {layer: minus})[0]
-            fd[(slice(None), *idx)] = (lp - lm)[np.arange(3), target] / (2 * eps)
-        scale = np.abs(fd).max()
-        assert scale > 0.1
-        np.testing.assert_allclose(grads[layer], fd, atol=1e-3 * scale)
+    _assert_gradients_match_finite_differences(grads, own, lambda m: _numpy_vit_logits(tiny_vit, patches, m)[0],
+                                               target)
     # Chefer et al.'s rules on those gradients
     r = np.eye(5)[None].repeat(3, 0)
     for a, g in zip(maps, grads):
